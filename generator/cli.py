@@ -1,0 +1,105 @@
+"""Command line: `quilt-cross-account generate` (also `python -m generator`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator import config, domain, render, writer
+
+EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2
+OWNED_DIRS = (render.MODULE_DIR, render.ROOT_DIR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=domain.GENERATOR_NAME,
+        description="Generate the Terraform module that connects Quilt (control account) to S3 "
+        "buckets in this (data) account.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    generate = commands.add_parser(
+        "generate",
+        help="render the module and its root-module call from a config",
+        description=f"Render {render.MODULE_DIR}/ and {render.ROOT_DIR}/ under --out from a "
+        "TOML config (the built-in reference example when --config is not given).",
+    )
+    generate.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
+    generate.add_argument(
+        "--out", type=Path, default=Path("."), help="directory to write into (default: .)"
+    )
+    generate.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a unified diff if the files on disk differ",
+    )
+    generate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace target directories even if they hold files this tool did not generate",
+    )
+    overrides = generate.add_argument_group("config overrides")
+    overrides.add_argument(
+        "--control-account-id",
+        dest="control_account_ids",
+        action="append",
+        metavar="ID",
+        help="control account id (repeat for several); replaces the config's list",
+    )
+    overrides.add_argument(
+        "--bucket",
+        dest="buckets",
+        action="append",
+        metavar="NAME",
+        help="data bucket name (repeat for several); replaces the config's list",
+    )
+    overrides.add_argument("--partition", choices=domain.PARTITIONS)
+    overrides.add_argument("--region", help="the data account's region (example root, CDKTF)")
+    overrides.add_argument("--action-set", dest="action_set", choices=tuple(domain.ACTION_SETS))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return generate(args)
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, object]:
+    keys = ("control_account_ids", "buckets", "partition", "region", "action_set")
+    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+
+
+def generate(args: argparse.Namespace) -> int:
+    try:
+        model = config.load(args.config, overrides_from(args))
+        files = render.render(model)
+        if args.check:
+            drift = writer.check(args.out, files, OWNED_DIRS)
+            if drift is None:
+                print(f"up to date: {', '.join(OWNED_DIRS)}")
+                return EXIT_OK
+            sys.stdout.write(drift.diff)
+            print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
+            return EXIT_DRIFT
+        writer.write(args.out, files, OWNED_DIRS, force=args.force)
+    except (config.ConfigError, writer.OutputError) as exc:
+        report(exc)
+        return EXIT_USAGE
+    style = model.cloudtrail.selectors.style
+    print(
+        f"wrote {', '.join(OWNED_DIRS)} under {args.out} for {len(model.bucket_names)} bucket(s); "
+        f"CloudTrail selectors: {style}"
+    )
+    return EXIT_OK
+
+
+def report(exc: Exception) -> None:
+    problems = exc.problems if isinstance(exc, config.ConfigError) else [str(exc)]
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""CloudTrail selector planning: which selectors log the buckets' S3 data events within a trail's
+limits. The HCL module mirrors these rules in its locals and preconditions; tests prove they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from generator import domain
+from generator.model import (
+    AdvancedEventSelector,
+    DataResource,
+    EventSelector,
+    FieldSelector,
+    SelectorPlan,
+)
+
+DATA_SELECTOR_NAME = "QuiltS3DataEvents"
+MANAGEMENT_SELECTOR_NAME = "ManagementEvents"
+# Advanced selectors express ReadOnly/WriteOnly as a `readOnly` condition.
+READ_ONLY_VALUES = {"ReadOnly": "true", "WriteOnly": "false"}
+
+
+class SelectorLimitError(ValueError):
+    """The buckets and extra selectors cannot fit one trail."""
+
+
+def data_event_arns(partition: str, buckets: Sequence[str]) -> tuple[str, ...]:
+    return tuple(domain.data_event_arn(partition, b) for b in buckets)
+
+
+def basic_selectors(
+    arns: Sequence[str],
+    read_write_type: str,
+    include_management_events: bool,
+    extra: Sequence[EventSelector],
+) -> tuple[EventSelector, ...]:
+    ours = EventSelector(
+        read_write_type=read_write_type,  # type: ignore[arg-type]
+        include_management_events=include_management_events,
+        data_resources=(DataResource(domain.S3_OBJECT_RESOURCE_TYPE, tuple(arns)),),
+    )
+    return (ours, *_without_our_arns(extra, set(arns)))
+
+
+def advanced_selectors(
+    arns: Sequence[str],
+    read_write_type: str,
+    include_management_events: bool,
+    extra: Sequence[AdvancedEventSelector],
+) -> tuple[AdvancedEventSelector, ...]:
+    read_only = _read_only_condition(read_write_type)
+    ours = [
+        AdvancedEventSelector(
+            name=DATA_SELECTOR_NAME,
+            field_selectors=(
+                FieldSelector("eventCategory", equals=("Data",)),
+                FieldSelector("resources.type", equals=(domain.S3_OBJECT_RESOURCE_TYPE,)),
+                FieldSelector("resources.ARN", starts_with=tuple(arns)),
+                *read_only,
+            ),
+        )
+    ]
+    if include_management_events:
+        ours.append(
+            AdvancedEventSelector(
+                name=MANAGEMENT_SELECTOR_NAME,
+                field_selectors=(
+                    FieldSelector("eventCategory", equals=("Management",)),
+                    *read_only,
+                ),
+            )
+        )
+    our_names = {s.name for s in ours}
+    # A selector of ours that came back through `extra` (e.g. imported from the trail) is replaced.
+    return (*ours, *(s for s in extra if s.name not in our_names))
+
+
+def plan_selectors(
+    *,
+    partition: str,
+    buckets: Sequence[str],
+    style: str,
+    read_write_type: str,
+    include_management_events: bool,
+    extra_event_selectors: Sequence[EventSelector] = (),
+    extra_advanced_event_selectors: Sequence[AdvancedEventSelector] = (),
+) -> SelectorPlan:
+    """Choose the selector style and build the selectors, or explain which limit is broken."""
+    if extra_event_selectors and extra_advanced_event_selectors:
+        raise SelectorLimitError(
+            "extra basic and advanced selectors cannot be mixed on one trail; "
+            "convert the basic ones to advanced selectors"
+        )
+    arns = data_event_arns(partition, buckets)
+    basic = basic_selectors(arns, read_write_type, include_management_events, extra_event_selectors)
+    advanced = advanced_selectors(
+        arns, read_write_type, include_management_events, extra_advanced_event_selectors
+    )
+    chosen = resolve_style(style, basic, extra_advanced_event_selectors)
+    if chosen == "basic":
+        _check_basic(basic, len(arns))
+        return SelectorPlan(style="basic", event_selectors=basic)
+    _check_advanced(advanced, len(arns))
+    return SelectorPlan(style="advanced", advanced_event_selectors=advanced)
+
+
+def resolve_style(
+    style: str,
+    basic: Sequence[EventSelector],
+    extra_advanced: Sequence[AdvancedEventSelector],
+) -> str:
+    if style != "auto":
+        return style
+    if extra_advanced:
+        return "advanced"
+    return "basic" if basic_fits(basic) else "advanced"
+
+
+def basic_value_count(selectors: Sequence[EventSelector]) -> int:
+    return sum(len(d.values) for s in selectors for d in s.data_resources)
+
+
+def basic_fits(selectors: Sequence[EventSelector]) -> bool:
+    return (
+        len(selectors) <= domain.MAX_EVENT_SELECTORS
+        and basic_value_count(selectors) <= domain.MAX_BASIC_DATA_VALUES
+    )
+
+
+def advanced_value_count(selectors: Sequence[AdvancedEventSelector]) -> int:
+    return sum(s.value_count() for s in selectors)
+
+
+def _check_basic(selectors: Sequence[EventSelector], bucket_count: int) -> None:
+    if len(selectors) > domain.MAX_EVENT_SELECTORS:
+        raise SelectorLimitError(
+            f"{len(selectors)} event selectors exceed the trail limit of "
+            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors"
+        )
+    values = basic_value_count(selectors)
+    if values > domain.MAX_BASIC_DATA_VALUES:
+        raise SelectorLimitError(
+            f"{bucket_count} buckets need {values} basic data-resource values but a trail allows "
+            f'at most {domain.MAX_BASIC_DATA_VALUES}; use selector_style = "advanced" (or '
+            '"auto"), or split the buckets across trails'
+        )
+
+
+def _check_advanced(selectors: Sequence[AdvancedEventSelector], bucket_count: int) -> None:
+    if len(selectors) > domain.MAX_EVENT_SELECTORS:
+        raise SelectorLimitError(
+            f"{len(selectors)} advanced event selectors exceed the trail limit of "
+            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors"
+        )
+    values = advanced_value_count(selectors)
+    if values > domain.MAX_ADVANCED_VALUES:
+        overhead = values - bucket_count
+        raise SelectorLimitError(
+            f"{bucket_count} buckets need {values} advanced-selector values but a trail allows at "
+            f"most {domain.MAX_ADVANCED_VALUES} (this configuration fits at most "
+            f"{domain.MAX_ADVANCED_VALUES - overhead} buckets); split the buckets across trails"
+        )
+
+
+def _read_only_condition(read_write_type: str) -> tuple[FieldSelector, ...]:
+    if read_write_type in READ_ONLY_VALUES:
+        return (FieldSelector("readOnly", equals=(READ_ONLY_VALUES[read_write_type],)),)
+    return ()
+
+
+def _without_our_arns(extra: Sequence[EventSelector], ours: set[str]) -> list[EventSelector]:
+    """Drop values that are already ours (e.g. imported from the trail), and emptied selectors."""
+    kept = []
+    for selector in extra:
+        resources = tuple(
+            DataResource(d.type, tuple(v for v in d.values if v not in ours))
+            for d in selector.data_resources
+        )
+        resources = tuple(d for d in resources if d.values)
+        if resources or selector.include_management_events:
+            kept.append(
+                EventSelector(
+                    selector.read_write_type, selector.include_management_events, resources
+                )
+            )
+    return kept

@@ -1,0 +1,129 @@
+"""AWS and Quilt facts this project builds on, in one place.
+
+Every renderer (HCL templates, CDKTF construct) takes these values from here; the HCL module
+repeats some of them in `validation` blocks, rendered from these constants, and tests prove the
+two agree.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+GENERATOR_NAME = "quilt-cross-account"
+MODULE_NAME = "quilt-cross-account"
+
+# The statement id Quilt itself uses; stable so merges can find and replace our statement.
+QUILT_SID = "QuiltCrossAccountAccess"
+POLICY_VERSION = "2012-10-17"
+
+# Exactly the reference document's actions, in its order.
+REFERENCE_ACTIONS: tuple[str, ...] = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObject",
+    "s3:GetBucketNotification",
+    "s3:PutBucketNotification",
+)
+# Documented by later Quilt releases; opt-in.
+EXTENDED_EXTRA_ACTIONS: tuple[str, ...] = (
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+)
+NOTIFICATION_ACTIONS: tuple[str, ...] = ("s3:GetBucketNotification", "s3:PutBucketNotification")
+ACTION_SETS: dict[str, tuple[str, ...]] = {
+    "reference": REFERENCE_ACTIONS,
+    "extended": REFERENCE_ACTIONS + EXTENDED_EXTRA_ACTIONS,
+}
+# Every action the module will ever grant; anything else is refused (least privilege).
+ALLOWED_ACTIONS: tuple[str, ...] = ACTION_SETS["extended"]
+
+PARTITIONS: tuple[str, ...] = ("aws", "aws-us-gov", "aws-cn")
+
+# S3 bucket policies are limited to 20 KB.
+BUCKET_POLICY_MAX_BYTES = 20 * 1024
+
+# CloudTrail limits per trail.
+MAX_EVENT_SELECTORS = 5
+MAX_BASIC_DATA_VALUES = 250  # data-resource values across all basic selectors
+MAX_ADVANCED_VALUES = 500  # values across all conditions of all advanced selectors
+SELECTOR_STYLES: tuple[str, ...] = ("auto", "basic", "advanced")
+READ_WRITE_TYPES: tuple[str, ...] = ("All", "ReadOnly", "WriteOnly")
+S3_OBJECT_RESOURCE_TYPE = "AWS::S3::Object"
+CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
+# Quilt reads AWSLogs/<account>/CloudTrail/<region>/... with Athena; a key prefix would hide it.
+CLOUDTRAIL_LOG_PREFIX = "AWSLogs"
+
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+TRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"
+REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"
+
+# S3 general-purpose bucket naming rules, as (rule text, HCL condition over `b`) pairs mirrored
+# in the module; `bucket_name_problems` is the Python side of the same rules.
+BUCKET_NAME_CHARS_PATTERN = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+BUCKET_IPV4_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$"
+BUCKET_FORBIDDEN_PREFIXES: tuple[str, ...] = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_FORBIDDEN_SUFFIXES: tuple[str, ...] = (
+    "-s3alias",
+    "--ol-s3",
+    ".mrap",
+    "--x-s3",
+    "--table-s3",
+)
+
+
+def bucket_name_problems(name: str) -> list[str]:
+    """Which S3 general-purpose naming rules `name` breaks (empty when valid)."""
+    problems = []
+    if not 3 <= len(name) <= 63:
+        problems.append(f"must be 3-63 characters long (got {len(name)})")
+    if not re.fullmatch(BUCKET_NAME_CHARS_PATTERN, name):
+        problems.append(
+            "must use only lowercase letters, digits, dots and hyphens, "
+            "and start and end with a letter or digit"
+        )
+    if ".." in name:
+        problems.append("must not contain two adjacent dots")
+    if re.fullmatch(BUCKET_IPV4_PATTERN, name) or _is_ip_address(name):
+        problems.append("must not be formatted as an IP address")
+    for prefix in BUCKET_FORBIDDEN_PREFIXES:
+        if name.startswith(prefix):
+            problems.append(f"must not start with the reserved prefix {prefix!r}")
+    for suffix in BUCKET_FORBIDDEN_SUFFIXES:
+        if name.endswith(suffix):
+            problems.append(f"must not end with the reserved suffix {suffix!r}")
+    return problems
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def account_root_arn(partition: str, account_id: str) -> str:
+    # Full ARNs: S3 rewrites bare account ids, which would cause perpetual diffs.
+    return f"arn:{partition}:iam::{account_id}:root"
+
+
+def bucket_arn(partition: str, bucket: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def objects_arn(partition: str, bucket: str) -> str:
+    return f"{bucket_arn(partition, bucket)}/*"
+
+
+def data_event_arn(partition: str, bucket: str) -> str:
+    # The trailing slash selects every object of the bucket (and only that bucket).
+    return f"{bucket_arn(partition, bucket)}/"

@@ -1,0 +1,100 @@
+"""The validated model: what every renderer takes. Built only by `generator.config`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SelectorStyle = Literal["auto", "basic", "advanced"]
+ReadWriteType = Literal["All", "ReadOnly", "WriteOnly"]
+
+
+@dataclass(frozen=True)
+class DataResource:
+    """A basic event selector's `data_resource` block."""
+
+    type: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventSelector:
+    """A basic event selector."""
+
+    read_write_type: ReadWriteType
+    include_management_events: bool
+    data_resources: tuple[DataResource, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    """One condition of an advanced event selector; only the operators we emit or accept."""
+
+    field: str
+    equals: tuple[str, ...] = ()
+    not_equals: tuple[str, ...] = ()
+    starts_with: tuple[str, ...] = ()
+    not_starts_with: tuple[str, ...] = ()
+    ends_with: tuple[str, ...] = ()
+    not_ends_with: tuple[str, ...] = ()
+
+    OPERATORS = (
+        "equals",
+        "not_equals",
+        "starts_with",
+        "not_starts_with",
+        "ends_with",
+        "not_ends_with",
+    )
+
+    def value_count(self) -> int:
+        return sum(len(getattr(self, op)) for op in self.OPERATORS)
+
+
+@dataclass(frozen=True)
+class AdvancedEventSelector:
+    name: str
+    field_selectors: tuple[FieldSelector, ...]
+
+    def value_count(self) -> int:
+        return sum(f.value_count() for f in self.field_selectors)
+
+
+@dataclass(frozen=True)
+class SelectorPlan:
+    """The selectors a trail needs: exactly one of the two tuples is non-empty."""
+
+    style: Literal["basic", "advanced"]
+    event_selectors: tuple[EventSelector, ...] = ()
+    advanced_event_selectors: tuple[AdvancedEventSelector, ...] = ()
+
+
+@dataclass(frozen=True)
+class CloudTrail:
+    create_trail: bool
+    trail_name: str
+    create_log_bucket: bool
+    log_bucket_name: str | None
+    selector_style: SelectorStyle
+    read_write_type: ReadWriteType
+    include_management_events: bool
+    is_multi_region_trail: bool
+    enable_log_file_validation: bool
+    kms_key_arn: str | None
+    extra_event_selectors: tuple[EventSelector, ...]
+    extra_advanced_event_selectors: tuple[AdvancedEventSelector, ...]
+    selectors: SelectorPlan
+
+
+@dataclass(frozen=True)
+class QuiltCrossAccount:
+    """Everything needed to connect Quilt in the control account(s) to the data buckets."""
+
+    control_account_ids: tuple[str, ...]
+    bucket_names: tuple[str, ...]
+    partition: str
+    region: str
+    action_set: str
+    actions: tuple[str, ...]
+    cloudtrail: CloudTrail
+    tags: tuple[tuple[str, str], ...] = ()
