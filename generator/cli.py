@@ -87,7 +87,8 @@ def generate(args: argparse.Namespace) -> int:
     except (config.ConfigError, writer.OutputError) as exc:
         report(exc)
         return EXIT_USAGE
-    style = model.cloudtrail.selectors.style
+    selectors = model.cloudtrail.selectors
+    style = selectors.style if selectors else "none (already logged elsewhere)"
     print(
         f"wrote {', '.join(OWNED_DIRS)} under {args.out} for {len(model.bucket_names)} bucket(s); "
         f"CloudTrail selectors: {style}"

@@ -22,7 +22,15 @@ READ_ONLY_VALUES = {"ReadOnly": "true", "WriteOnly": "false"}
 
 
 class SelectorLimitError(ValueError):
-    """The buckets and extra selectors cannot fit one trail."""
+    """The buckets and extra selectors cannot fit one trail.
+
+    `kind` says which rule broke: "mixed" (basic and advanced extras), "selectors" (too many
+    selectors) or "values" (too many values).
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def data_event_arns(partition: str, buckets: Sequence[str]) -> tuple[str, ...]:
@@ -89,8 +97,9 @@ def plan_selectors(
     """Choose the selector style and build the selectors, or explain which limit is broken."""
     if extra_event_selectors and extra_advanced_event_selectors:
         raise SelectorLimitError(
+            "mixed",
             "extra basic and advanced selectors cannot be mixed on one trail; "
-            "convert the basic ones to advanced selectors"
+            "convert the basic ones to advanced selectors",
         )
     arns = data_event_arns(partition, buckets)
     basic = basic_selectors(arns, read_write_type, include_management_events, extra_event_selectors)
@@ -135,31 +144,35 @@ def advanced_value_count(selectors: Sequence[AdvancedEventSelector]) -> int:
 def _check_basic(selectors: Sequence[EventSelector], bucket_count: int) -> None:
     if len(selectors) > domain.MAX_EVENT_SELECTORS:
         raise SelectorLimitError(
+            "selectors",
             f"{len(selectors)} event selectors exceed the trail limit of "
-            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors"
+            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors",
         )
     values = basic_value_count(selectors)
     if values > domain.MAX_BASIC_DATA_VALUES:
         raise SelectorLimitError(
+            "values",
             f"{bucket_count} buckets need {values} basic data-resource values but a trail allows "
             f'at most {domain.MAX_BASIC_DATA_VALUES}; use selector_style = "advanced" (or '
-            '"auto"), or split the buckets across trails'
+            '"auto"), or split the buckets across trails',
         )
 
 
 def _check_advanced(selectors: Sequence[AdvancedEventSelector], bucket_count: int) -> None:
     if len(selectors) > domain.MAX_EVENT_SELECTORS:
         raise SelectorLimitError(
+            "selectors",
             f"{len(selectors)} advanced event selectors exceed the trail limit of "
-            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors"
+            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors",
         )
     values = advanced_value_count(selectors)
     if values > domain.MAX_ADVANCED_VALUES:
         overhead = values - bucket_count
         raise SelectorLimitError(
+            "values",
             f"{bucket_count} buckets need {values} advanced-selector values but a trail allows at "
             f"most {domain.MAX_ADVANCED_VALUES} (this configuration fits at most "
-            f"{domain.MAX_ADVANCED_VALUES - overhead} buckets); split the buckets across trails"
+            f"{domain.MAX_ADVANCED_VALUES - overhead} buckets); split the buckets across trails",
         )
 
 

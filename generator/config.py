@@ -96,7 +96,7 @@ TOP_LEVEL_KEYS = {
     "cloudtrail",
 }
 CLOUDTRAIL_KEYS = {
-    "create_trail",
+    "mode",
     "trail_name",
     "create_log_bucket",
     "log_bucket_name",
@@ -110,7 +110,7 @@ CLOUDTRAIL_KEYS = {
     "extra_advanced_event_selectors",
 }
 CLOUDTRAIL_DEFAULTS: dict[str, Any] = {
-    "create_trail": True,
+    "mode": "create",
     "trail_name": "quilt-data-events",
     "create_log_bucket": True,
     "log_bucket_name": None,
@@ -181,7 +181,7 @@ def _cloudtrail(
     _unknown_keys(p, "cloudtrail.", raw, CLOUDTRAIL_KEYS)
     d = CLOUDTRAIL_DEFAULTS
     key = "cloudtrail."
-    create_trail = _bool(p, raw, "create_trail", d["create_trail"], key)
+    mode = _choice(p, raw, "mode", domain.TRAIL_MODES, d["mode"], key)
     create_log_bucket = _bool(p, raw, "create_log_bucket", d["create_log_bucket"], key)
     trail_name = _string(p, raw, "trail_name", d["trail_name"], key)
     if trail_name and not _valid_trail_name(trail_name):
@@ -199,8 +199,8 @@ def _cloudtrail(
                 "cloudtrail.log_bucket_name",
                 f"{log_bucket!r} is also a data bucket; CloudTrail logs need a bucket of their own",
             )
-    elif create_trail:
-        p.add("cloudtrail.log_bucket_name", "is required when create_trail = true")
+    elif mode == "create":
+        p.add("cloudtrail.log_bucket_name", 'is required when mode = "create"')
     style = _choice(p, raw, "selector_style", domain.SELECTOR_STYLES, d["selector_style"], key)
     rw = _choice(p, raw, "read_write_type", domain.READ_WRITE_TYPES, d["read_write_type"], key)
     management = _bool(p, raw, "include_management_events", d["include_management_events"], key)
@@ -209,28 +209,30 @@ def _cloudtrail(
     kms = _string(p, raw, "kms_key_arn", d["kms_key_arn"], key)
     if kms is not None and not re.fullmatch(domain.KMS_KEY_ARN_PATTERN, kms):
         p.add("cloudtrail.kms_key_arn", f"{kms!r} must be a KMS key or alias ARN")
-    if kms is not None and not create_trail:
-        p.add("cloudtrail.kms_key_arn", "applies only when create_trail = true")
+    if kms is not None and mode != "create":
+        p.add("cloudtrail.kms_key_arn", 'applies only when mode = "create"')
     extra_basic = _extra_event_selectors(p, raw.get("extra_event_selectors", []))
     extra_advanced = _extra_advanced_selectors(p, raw.get("extra_advanced_event_selectors", []))
 
     if p.items:
         return None
+    selectors = None
     try:
-        selectors = plan_selectors(
-            partition=partition,
-            buckets=buckets,
-            style=style,
-            read_write_type=rw,
-            include_management_events=management,
-            extra_event_selectors=extra_basic,
-            extra_advanced_event_selectors=extra_advanced,
-        )
+        if mode != "none":
+            selectors = plan_selectors(
+                partition=partition,
+                buckets=buckets,
+                style=style,
+                read_write_type=rw,
+                include_management_events=management,
+                extra_event_selectors=extra_basic,
+                extra_advanced_event_selectors=extra_advanced,
+            )
     except SelectorLimitError as exc:
-        p.add("cloudtrail.selector_style" if style != "auto" else "buckets", str(exc))
+        p.add(_limit_key(exc, style, extra_basic), f"{exc} (mode = {mode!r})")
         return None
     return CloudTrail(
-        create_trail=create_trail,
+        mode=mode,
         trail_name=trail_name,
         create_log_bucket=create_log_bucket,
         log_bucket_name=log_bucket,
@@ -318,6 +320,16 @@ def _check_policy_sizes(
                 f"the bucket policy of {bucket!r} would be {size} bytes, over the S3 limit of "
                 f"{domain.BUCKET_POLICY_MAX_BYTES} bytes (fewer control_account_ids?)",
             )
+
+
+def _limit_key(exc: SelectorLimitError, style: str, extra_basic: Sequence[EventSelector]) -> str:
+    """The config key a user changes to fix a broken trail limit."""
+    if exc.kind == "mixed":
+        return "cloudtrail.extra_advanced_event_selectors"
+    if exc.kind == "selectors":
+        basic = "cloudtrail.extra_event_selectors"
+        return basic if extra_basic else "cloudtrail.extra_advanced_event_selectors"
+    return "buckets" if style == "auto" else "cloudtrail.selector_style"
 
 
 def _valid_trail_name(name: str) -> bool:

@@ -54,6 +54,9 @@ BUCKET_POLICY_MAX_BYTES = 20 * 1024
 MAX_EVENT_SELECTORS = 5
 MAX_BASIC_DATA_VALUES = 250  # data-resource values across all basic selectors
 MAX_ADVANCED_VALUES = 500  # values across all conditions of all advanced selectors
+# create: the module manages the trail; external: it outputs selectors for a trail managed
+# elsewhere; none: the buckets' data events are already logged (e.g. an organization trail).
+TRAIL_MODES: tuple[str, ...] = ("create", "external", "none")
 SELECTOR_STYLES: tuple[str, ...] = ("auto", "basic", "advanced")
 READ_WRITE_TYPES: tuple[str, ...] = ("All", "ReadOnly", "WriteOnly")
 S3_OBJECT_RESOURCE_TYPE = "AWS::S3::Object"

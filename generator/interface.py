@@ -90,11 +90,12 @@ INPUTS: tuple[Input, ...] = (
         list(domain.REFERENCE_ACTIONS),
     ),
     Input(
-        "create_trail",
-        "bool",
-        "Create a CloudTrail trail logging the buckets' S3 data events. When false, use the "
-        "`event_selectors`/`advanced_event_selectors` outputs in a trail managed elsewhere.",
-        True,
+        "trail_mode",
+        "string",
+        "How the buckets' S3 data events reach CloudTrail: `create` a trail here; `external`: "
+        "feed the `event_selectors`/`advanced_event_selectors` outputs to a trail managed "
+        "elsewhere; `none`: a trail already logs them (e.g. an organization trail).",
+        "create",
     ),
     Input("trail_name", "string", "Name of the trail to create.", "quilt-data-events"),
     Input(
@@ -109,7 +110,7 @@ INPUTS: tuple[Input, ...] = (
         "log_bucket_name",
         "string",
         "Bucket receiving the trail's logs; pass it to the Quilt stack as `CloudTrailBucket`. "
-        "Required when `create_trail` is true.",
+        "Required when `trail_mode` is `create`.",
         None,
     ),
     Input(
@@ -147,7 +148,7 @@ INPUTS: tuple[Input, ...] = (
         "kms_key_arn",
         "string",
         "KMS key ARN encrypting the trail's logs (and the created log bucket). Its key policy must "
-        "allow CloudTrail to use it. Null: SSE-S3.",
+        'allow CloudTrail to use it. Null: SSE-S3. Only with `trail_mode = "create"`.',
         None,
     ),
     Input(
@@ -180,7 +181,7 @@ OUTPUTS: tuple[Output, ...] = (
         "Name of the bucket receiving the CloudTrail logs: the Quilt stack's `CloudTrailBucket` "
         "parameter.",
     ),
-    Output("trail_arn", "ARN of the created trail (null when `create_trail` is false)."),
+    Output("trail_arn", "ARN of the created trail (null unless `trail_mode` is `create`)."),
     Output("bucket_policies", "Bucket name to the JSON policy applied to it."),
     Output(
         "principal_arns",

@@ -7,6 +7,7 @@ from typing import Literal
 
 SelectorStyle = Literal["auto", "basic", "advanced"]
 ReadWriteType = Literal["All", "ReadOnly", "WriteOnly"]
+TrailMode = Literal["create", "external", "none"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class SelectorPlan:
 
 @dataclass(frozen=True)
 class CloudTrail:
-    create_trail: bool
+    mode: TrailMode
     trail_name: str
     create_log_bucket: bool
     log_bucket_name: str | None
@@ -83,7 +84,15 @@ class CloudTrail:
     kms_key_arn: str | None
     extra_event_selectors: tuple[EventSelector, ...]
     extra_advanced_event_selectors: tuple[AdvancedEventSelector, ...]
-    selectors: SelectorPlan
+    selectors: SelectorPlan | None  # None in mode "none": nothing to log here
+
+    @property
+    def create_trail(self) -> bool:
+        return self.mode == "create"
+
+    @property
+    def creates_log_bucket(self) -> bool:
+        return self.mode == "create" and self.create_log_bucket
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def module_arguments(model: QuiltCrossAccount) -> str:
             ("actions", list(model.actions)),
         ],
         [
-            ("create_trail", trail.create_trail),
+            ("trail_mode", trail.mode),
             ("trail_name", trail.trail_name),
             ("create_log_bucket", trail.create_log_bucket),
             ("log_bucket_name", trail.log_bucket_name),

@@ -24,7 +24,7 @@ module "quilt_cross_account" {
     "s3:PutBucketNotification",
   ]
 
-  create_trail               = true
+  trail_mode                 = "create"
   trail_name                 = "quilt-data-events"
   create_log_bucket          = true
   log_bucket_name            = "bucket-in-data-account-cloudtrail"

@@ -76,16 +76,17 @@ locals {
     ]
   ])))
 
-  # --- The style: auto prefers basic selectors while they fit.
+  # --- The style: auto prefers basic selectors while they fit; none when nothing is logged here.
   selector_style = (
-    var.selector_style != "auto" ? var.selector_style
+    var.trail_mode == "none" ? null
+    : var.selector_style != "auto" ? var.selector_style
     : length(var.extra_advanced_event_selectors) > 0 ? "advanced"
     : local.basic_fits ? "basic" : "advanced"
   )
   event_selectors          = [for s in local.basic_event_selectors : s if local.selector_style == "basic"]
   advanced_event_selectors = [for s in local.all_advanced_event_selectors : s if local.selector_style == "advanced"]
 
-  create_log_bucket = var.create_trail && var.create_log_bucket
+  create_log_bucket = var.trail_mode == "create" && var.create_log_bucket
   log_bucket_arn    = "arn:${var.partition}:s3:::${coalesce(var.log_bucket_name, "-")}"
   # Any region: a module cannot read the provider's region portably across provider 5.x (`name`)
   # and 6.x (`region`); the account and the trail name pin the trail.
@@ -109,7 +110,7 @@ locals {
 }
 
 resource "aws_cloudtrail" "this" {
-  count = var.create_trail ? 1 : 0
+  count = var.trail_mode == "create" ? 1 : 0
 
   name                          = var.trail_name
   s3_bucket_name                = var.log_bucket_name

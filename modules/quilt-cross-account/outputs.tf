@@ -4,21 +4,21 @@ output "cloudtrail_bucket" {
   value       = var.log_bucket_name
 
   precondition {
-    condition     = !var.create_trail || var.log_bucket_name != null
-    error_message = "log_bucket_name is required when create_trail is true."
+    condition     = var.trail_mode != "create" || var.log_bucket_name != null
+    error_message = "log_bucket_name is required when trail_mode is \"create\"."
   }
   precondition {
     condition     = !contains(var.bucket_names, coalesce(var.log_bucket_name, "-"))
     error_message = "log_bucket_name is also a data bucket; CloudTrail logs need a bucket of their own."
   }
   precondition {
-    condition     = var.create_trail || var.kms_key_arn == null
-    error_message = "kms_key_arn applies only when create_trail is true."
+    condition     = var.trail_mode == "create" || var.kms_key_arn == null
+    error_message = "kms_key_arn applies only when trail_mode is \"create\"."
   }
 }
 
 output "trail_arn" {
-  description = "ARN of the created trail (null when `create_trail` is false)."
+  description = "ARN of the created trail (null unless `trail_mode` is `create`)."
   value       = one(aws_cloudtrail.this[*].arn)
 }
 
@@ -37,7 +37,7 @@ output "selector_style" {
   value       = local.selector_style
 
   precondition {
-    condition     = length(var.extra_event_selectors) == 0 || length(var.extra_advanced_event_selectors) == 0
+    condition     = var.trail_mode == "none" || length(var.extra_event_selectors) == 0 || length(var.extra_advanced_event_selectors) == 0
     error_message = "extra basic and advanced selectors cannot be mixed on one trail; convert the basic ones to advanced selectors."
   }
   precondition {

@@ -98,11 +98,16 @@ variable "actions" {
   }
 }
 
-variable "create_trail" {
-  description = "Create a CloudTrail trail logging the buckets' S3 data events. When false, use the `event_selectors`/`advanced_event_selectors` outputs in a trail managed elsewhere."
-  type        = bool
-  default     = true
+variable "trail_mode" {
+  description = "How the buckets' S3 data events reach CloudTrail: `create` a trail here; `external`: feed the `event_selectors`/`advanced_event_selectors` outputs to a trail managed elsewhere; `none`: a trail already logs them (e.g. an organization trail)."
+  type        = string
+  default     = "create"
   nullable    = false
+
+  validation {
+    condition     = contains(["create", "external", "none"], var.trail_mode)
+    error_message = "trail_mode must be one of create, external, none."
+  }
 }
 
 variable "trail_name" {
@@ -125,7 +130,7 @@ variable "create_log_bucket" {
 }
 
 variable "log_bucket_name" {
-  description = "Bucket receiving the trail's logs; pass it to the Quilt stack as `CloudTrailBucket`. Required when `create_trail` is true."
+  description = "Bucket receiving the trail's logs; pass it to the Quilt stack as `CloudTrailBucket`. Required when `trail_mode` is `create`."
   type        = string
   default     = null
 
@@ -189,7 +194,7 @@ variable "enable_log_file_validation" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key ARN encrypting the trail's logs (and the created log bucket). Its key policy must allow CloudTrail to use it. Null: SSE-S3."
+  description = "KMS key ARN encrypting the trail's logs (and the created log bucket). Its key policy must allow CloudTrail to use it. Null: SSE-S3. Only with `trail_mode = \"create\"`."
   type        = string
   default     = null
 
