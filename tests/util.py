@@ -1,0 +1,80 @@
+"""Shared helpers for tests: run the CLI, snapshot trees, parse generated HCL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
+MODULE = "modules/quilt-cross-account"
+ROOT = "examples/quilt-cross-account"
+# Values as Terraform sees them: quotes stripped and escapes resolved.
+HCL_VALUES = SerializationOptions(
+    strip_string_quotes=True, with_comments=False, explicit_blocks=False
+)
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m generator ARGS` in a fresh process, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *map(str, args)],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file below `directory` (relative path -> bytes), to prove nothing changed."""
+    if not directory.exists():
+        return {}
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def parse_tf(path: Path) -> dict:
+    return hcl2.loads(path.read_text("utf-8"), serialization_options=HCL_VALUES)
+
+
+def blocks(parsed: dict, kind: str) -> dict:
+    """Merge the list python-hcl2 returns for a block kind into one mapping."""
+    merged: dict = {}
+    for item in parsed.get(kind, []):
+        merged.update(item)
+    return merged
+
+
+def resources(parsed: dict) -> dict[tuple[str, str], dict]:
+    """(type, name) -> resource body."""
+    found = {}
+    for item in parsed.get("resource", []):
+        for rtype, named in item.items():
+            for name, body in named.items():
+                found[(rtype, name)] = body
+    return found
+
+
+def write_config(tmp: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def config_text(
+    buckets: list[str],
+    accounts: tuple[str, ...] = ("111122223333",),
+    trail: str = 'log_bucket_name = "quilt-logs-bucket"\n',
+    extra: str = "",
+) -> str:
+    quoted = ", ".join(f'"{b}"' for b in buckets)
+    ids = ", ".join(f'"{a}"' for a in accounts)
+    return f"control_account_ids = [{ids}]\nbuckets = [{quoted}]\n{extra}\n[cloudtrail]\n{trail}"
