@@ -87,7 +87,16 @@ def generate(args: argparse.Namespace) -> int:
     except (config.ConfigError, writer.OutputError) as exc:
         report(exc)
         return EXIT_USAGE
-    selectors = model.cloudtrail.selectors
+    trail = model.cloudtrail
+    if trail.mode == "external":
+        print(
+            f"warning: {render.ROOT_DIR}/cloudtrail/put-event-selectors.json REPLACES all "
+            f"selectors of trail {trail.trail_name!r}; it merges the config's "
+            f"{len(trail.extra_event_selectors) + len(trail.extra_advanced_event_selectors)} "
+            "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
+            file=sys.stderr,
+        )
+    selectors = trail.selectors
     style = selectors.style if selectors else "none (already logged elsewhere)"
     print(
         f"wrote {', '.join(OWNED_DIRS)} under {args.out} for {len(model.bucket_names)} bucket(s); "

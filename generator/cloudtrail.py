@@ -106,7 +106,7 @@ def plan_selectors(
     advanced = advanced_selectors(
         arns, read_write_type, include_management_events, extra_advanced_event_selectors
     )
-    chosen = resolve_style(style, basic, extra_advanced_event_selectors)
+    chosen = resolve_style(style, basic, extra_event_selectors, extra_advanced_event_selectors)
     if chosen == "basic":
         _check_basic(basic, len(arns))
         return SelectorPlan(style="basic", event_selectors=basic)
@@ -117,12 +117,17 @@ def plan_selectors(
 def resolve_style(
     style: str,
     basic: Sequence[EventSelector],
+    extra_basic: Sequence[EventSelector],
     extra_advanced: Sequence[AdvancedEventSelector],
 ) -> str:
+    """`auto`: the style of any extra selectors (a trail cannot mix them), else basic while the
+    buckets fit and advanced beyond."""
     if style != "auto":
         return style
     if extra_advanced:
         return "advanced"
+    if extra_basic:
+        return "basic"
     return "basic" if basic_fits(basic) else "advanced"
 
 
@@ -198,3 +203,35 @@ def _without_our_arns(extra: Sequence[EventSelector], ours: set[str]) -> list[Ev
                 )
             )
     return kept
+
+
+def api_selectors(plan: SelectorPlan) -> dict[str, list[dict[str, object]]]:
+    """The selectors in CloudTrail API shape (`put-event-selectors`, `get-event-selectors`)."""
+    if plan.style == "basic":
+        return {
+            "EventSelectors": [
+                {
+                    "ReadWriteType": s.read_write_type,
+                    "IncludeManagementEvents": s.include_management_events,
+                    "DataResources": [
+                        {"Type": d.type, "Values": list(d.values)} for d in s.data_resources
+                    ],
+                }
+                for s in plan.event_selectors
+            ]
+        }
+    return {
+        "AdvancedEventSelectors": [
+            {"Name": s.name, "FieldSelectors": [_api_field(f) for f in s.field_selectors]}
+            for s in plan.advanced_event_selectors
+        ]
+    }
+
+
+def _api_field(field: FieldSelector) -> dict[str, object]:
+    api = {"Field": field.field}
+    for op in FieldSelector.OPERATORS:
+        values = getattr(field, op)
+        if values:
+            api["".join(part.capitalize() for part in op.split("_"))] = list(values)
+    return api

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 import jinja2
 
-from generator import cloudtrail, domain, hcl, interface
+from generator import cloudtrail, domain, hcl, interface, policy
 from generator.model import AdvancedEventSelector, EventSelector, FieldSelector, QuiltCrossAccount
 
 MODULE_DIR = f"modules/{domain.MODULE_NAME}"
@@ -26,6 +27,8 @@ MODULE_TEMPLATES = {
     "README.md": "module/README.md.j2",
 }
 ROOT_TEMPLATES = {"main.tf": "root/main.tf.j2"}
+CLOUDTRAIL_SNIPPET = "root/cloudtrail/trail-snippet.tf.j2"
+CLOUDTRAIL_README = "root/cloudtrail/README.md.j2"
 
 
 @cache
@@ -72,7 +75,38 @@ def render(model: QuiltCrossAccount) -> dict[str, str]:
         files[f"{ROOT_DIR}/{name}"] = env.get_template(template).render(
             model=model, arguments=arguments
         )
+    files.update(cloudtrail_handoff(model))
     return files
+
+
+def cloudtrail_handoff(model: QuiltCrossAccount) -> dict[str, str]:
+    """What the user applies by hand: selectors for an external trail, log-bucket statements."""
+    trail = model.cloudtrail
+    files: dict[str, str] = {}
+    if trail.mode == "external" and trail.selectors is not None:
+        request = {"TrailName": trail.trail_name, **cloudtrail.api_selectors(trail.selectors)}
+        files["put-event-selectors.json"] = _json_file(request)
+        files["trail-snippet.tf"] = environment().get_template(CLOUDTRAIL_SNIPPET).render()
+    read_policy = trail.log_bucket_name is not None and not trail.creates_log_bucket
+    if read_policy and trail.mode != "none":
+        statements = policy.log_bucket_read_statements(
+            model.partition, model.control_account_ids, trail.log_bucket_name
+        )
+        files["log-bucket-read-policy.json"] = _json_file(policy.document(statements))
+    if files:
+        extra = len(trail.extra_event_selectors) + len(trail.extra_advanced_event_selectors)
+        files["README.md"] = (
+            environment()
+            .get_template(CLOUDTRAIL_README)
+            .render(
+                trail=trail, read_policy="log-bucket-read-policy.json" in files, extra_count=extra
+            )
+        )
+    return {f"{ROOT_DIR}/cloudtrail/{name}": text for name, text in sorted(files.items())}
+
+
+def _json_file(obj: object) -> str:
+    return json.dumps(obj, indent=2) + "\n"
 
 
 def module_arguments(model: QuiltCrossAccount) -> str:

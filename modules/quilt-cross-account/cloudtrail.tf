@@ -81,6 +81,7 @@ locals {
     var.trail_mode == "none" ? null
     : var.selector_style != "auto" ? var.selector_style
     : length(var.extra_advanced_event_selectors) > 0 ? "advanced"
+    : length(var.extra_event_selectors) > 0 ? "basic"
     : local.basic_fits ? "basic" : "advanced"
   )
   event_selectors          = [for s in local.basic_event_selectors : s if local.selector_style == "basic"]
