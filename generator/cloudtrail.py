@@ -229,9 +229,9 @@ def api_selectors(plan: SelectorPlan) -> dict[str, list[dict[str, object]]]:
 
 
 def _api_field(field: FieldSelector) -> dict[str, object]:
-    api = {"Field": field.field}
-    for op in FieldSelector.OPERATORS:
+    api: dict[str, object] = {"Field": field.field}
+    for op, name in FieldSelector.API_NAMES.items():
         values = getattr(field, op)
         if values:
-            api["".join(part.capitalize() for part in op.split("_"))] = list(values)
+            api[name] = list(values)
     return api

@@ -46,6 +46,24 @@ ACTION_SETS: dict[str, tuple[str, ...]] = {
 ALLOWED_ACTIONS: tuple[str, ...] = ACTION_SETS["extended"]
 
 PARTITIONS: tuple[str, ...] = ("aws", "aws-us-gov", "aws-cn")
+POLICY_MODES: tuple[str, ...] = ("managed", "statement-only")
+
+# S3 event notifications to an existing SNS topic (Quilt indexes objects from them).
+S3_SERVICE = "s3.amazonaws.com"
+SNS_PUBLISH_SID = "QuiltS3Publish"
+SNS_SUBSCRIBE_SID = "QuiltControlAccountSubscribe"
+SNS_CONTROL_ACTIONS: tuple[str, ...] = (
+    "sns:GetTopicAttributes",
+    "sns:Subscribe",
+    "sns:Unsubscribe",
+)
+SNS_TOPIC_ARN_PATTERN = (
+    r"^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+)
+# Buckets encrypted with a customer-managed key: what the control accounts need on the key.
+KMS_GRANT_SID = "QuiltControlAccountDecrypt"
+KMS_CONTROL_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
+KMS_KEY_ID_ARN_PATTERN = r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 
 # S3 bucket policies are limited to 20 KB.
 BUCKET_POLICY_MAX_BYTES = 20 * 1024

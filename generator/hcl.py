@@ -17,6 +17,10 @@ class HclEncodeError(ValueError):
     pass
 
 
+class Raw(str):
+    """An HCL expression written as is (built by the renderer, never from config text)."""
+
+
 def string(text: str) -> str:
     """A quoted HCL string literal whose value is exactly `text`."""
     out = []
@@ -39,12 +43,18 @@ def string(text: str) -> str:
 
 def value(obj: object, depth: int = 0) -> str:
     """An HCL expression for a str, bool, int, None, sequence or mapping (recursively)."""
+    if isinstance(obj, Raw):
+        return str(obj)
     if obj is None:
         return "null"
     if isinstance(obj, bool):
         return "true" if obj else "false"
     if isinstance(obj, int):
         return str(obj)
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            raise HclEncodeError(f"{obj} is not a number HCL can write")
+        return str(int(obj)) if obj.is_integer() else repr(obj)
     if isinstance(obj, str):
         return string(obj)
     if isinstance(obj, Mapping):
@@ -77,11 +87,13 @@ def _object(mapping: Mapping[str, object], depth: int) -> str:
     return "{\n" + attributes(pairs, depth + 1) + INDENT * depth + "}"
 
 
+_KEYWORDS = {"for", "in", "if", "null", "true", "false"}
+
+
 def _key(key: str) -> str:
     # Bare identifiers read best; anything else is quoted (object keys may be any string).
-    if key and (key[0].isalpha() or key[0] == "_") and all(c.isalnum() or c in "_-" for c in key):
-        return key if key.isascii() else string(key)
-    return string(key)
+    bare = key.isascii() and key[:1].isalpha() and all(c.isalnum() or c in "_-" for c in key)
+    return key if bare and key not in _KEYWORDS else string(key)
 
 
 def attributes(pairs: Sequence[tuple[str, str]], depth: int) -> str:

@@ -90,6 +90,35 @@ INPUTS: tuple[Input, ...] = (
         list(domain.REFERENCE_ACTIONS),
     ),
     Input(
+        "policy_mode",
+        "string",
+        "`managed`: the module owns each bucket's policy (existing statements merged from "
+        "`existing_bucket_policies`). `statement-only`: it manages no bucket or topic policy and "
+        "only outputs Quilt's statements (`quilt_statements`) for your own policy documents.",
+        "managed",
+    ),
+    Input(
+        "existing_bucket_policies",
+        "map(string)",
+        "Bucket name to its current policy JSON. The applied policy keeps these statements and "
+        f"adds Quilt's, replacing an earlier statement with the Sid `{domain.QUILT_SID}`.",
+        {},
+    ),
+    Input(
+        "sns_topic_arns",
+        "map(string)",
+        "Bucket name to the existing SNS topic (in this account) receiving its event "
+        "notifications: S3 may publish to it and the control accounts may subscribe.",
+        {},
+    ),
+    Input(
+        "kms_key_arns",
+        "map(string)",
+        "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` "
+        "output.",
+        {},
+    ),
+    Input(
         "trail_mode",
         "string",
         "How the buckets' S3 data events reach CloudTrail: `create` a trail here; `external`: "
@@ -182,7 +211,25 @@ OUTPUTS: tuple[Output, ...] = (
         "parameter.",
     ),
     Output("trail_arn", "ARN of the created trail (null unless `trail_mode` is `create`)."),
-    Output("bucket_policies", "Bucket name to the JSON policy applied to it."),
+    Output(
+        "bucket_policies",
+        "Bucket name to the JSON policy the module applies to it (empty in `statement-only` mode).",
+    ),
+    Output(
+        "quilt_statements",
+        "Bucket name to a policy JSON holding only Quilt's statement, ready for "
+        "`source_policy_documents` of an `aws_iam_policy_document`.",
+    ),
+    Output(
+        "sns_topic_policies",
+        "Topic ARN to the topic policy letting S3 publish the buckets' events and the control "
+        "accounts subscribe (applied by the module in `managed` mode).",
+    ),
+    Output(
+        "kms_key_policies",
+        "KMS key ARN to the key-policy statement letting the control accounts decrypt and "
+        "generate data keys; merge it into the key's policy.",
+    ),
     Output(
         "principal_arns",
         "Root principal ARNs of the control accounts, as granted in the policies.",

@@ -8,6 +8,7 @@ from typing import Literal
 SelectorStyle = Literal["auto", "basic", "advanced"]
 ReadWriteType = Literal["All", "ReadOnly", "WriteOnly"]
 TrailMode = Literal["create", "external", "none"]
+PolicyMode = Literal["managed", "statement-only"]
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,16 @@ class FieldSelector:
     ends_with: tuple[str, ...] = ()
     not_ends_with: tuple[str, ...] = ()
 
-    OPERATORS = (
-        "equals",
-        "not_equals",
-        "starts_with",
-        "not_starts_with",
-        "ends_with",
-        "not_ends_with",
-    )
+    # The same operators as the CloudTrail API names them.
+    API_NAMES = {
+        "equals": "Equals",
+        "not_equals": "NotEquals",
+        "starts_with": "StartsWith",
+        "not_starts_with": "NotStartsWith",
+        "ends_with": "EndsWith",
+        "not_ends_with": "NotEndsWith",
+    }
+    OPERATORS = tuple(API_NAMES)
 
     def value_count(self) -> int:
         return sum(len(getattr(self, op)) for op in self.OPERATORS)
@@ -107,3 +110,9 @@ class QuiltCrossAccount:
     actions: tuple[str, ...]
     cloudtrail: CloudTrail
     tags: tuple[tuple[str, str], ...] = ()
+    # managed: the module owns each bucket policy; statement-only: it outputs Quilt's statement.
+    policy_mode: PolicyMode = "managed"
+    # Per-bucket extras, keyed by bucket name (only buckets that have them), sorted by name.
+    existing_policies: tuple[tuple[str, str], ...] = ()  # canonical JSON of the current policy
+    sns_topic_arns: tuple[tuple[str, str], ...] = ()
+    kms_key_arns: tuple[tuple[str, str], ...] = ()

@@ -25,10 +25,23 @@ _JSONENCODE_ESCAPES = {
 
 def terraform_json(obj: object) -> str:
     """JSON exactly as Terraform's `jsonencode()` writes it: sorted keys, compact."""
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(
+        _terraform_numbers(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     for char, escape in _JSONENCODE_ESCAPES.items():
         text = text.replace(char, escape)
     return text
+
+
+def _terraform_numbers(obj: object) -> object:
+    # Terraform numbers print without a fraction when they have none (1.0 -> 1).
+    if isinstance(obj, float) and obj.is_integer():
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: _terraform_numbers(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_terraform_numbers(v) for v in obj]
+    return obj
 
 
 def principal(partition: str, account_ids: Sequence[str]) -> dict[str, Any]:
@@ -130,5 +143,105 @@ def log_bucket_policy(
                 "Resource": [arn, f"{arn}/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
+        ]
+    )
+
+
+def statements_of(doc: dict[str, Any]) -> list[Statement]:
+    """A policy's statements; a lone statement object counts as a list of one."""
+    statements = doc["Statement"]
+    return list(statements) if isinstance(statements, list) else [statements]
+
+
+def merged_bucket_policy(existing: dict[str, Any] | None, statement: Statement) -> dict[str, Any]:
+    """The existing policy with Quilt's statement appended, replacing one with the same Sid."""
+    if existing is None:
+        return document([statement])
+    kept = [s for s in statements_of(existing) if s.get("Sid") != statement["Sid"]]
+    return {"Version": domain.POLICY_VERSION, **existing, "Statement": [*kept, statement]}
+
+
+def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[str]:
+    """Why `doc` cannot be this bucket's policy (empty when it can)."""
+    if not isinstance(doc, dict):
+        return ["must be a JSON object (a bucket policy document)"]
+    if "Statement" not in doc:
+        return ["has no Statement, so it is not a bucket policy"]
+    statements = doc["Statement"]
+    if not isinstance(statements, (list, dict)) or (
+        isinstance(statements, list) and not statements
+    ):
+        return ["Statement must be a statement object or a non-empty list of them"]
+    problems = []
+    own = domain.bucket_arn(partition, bucket)
+    for i, statement in enumerate(statements_of(doc)):
+        at = f"Statement[{i}]"
+        if not isinstance(statement, dict):
+            problems.append(f"{at} must be an object")
+            continue
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            problems.append(f"{at}.Effect must be Allow or Deny")
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            problems.append(f"{at} has no Principal, so this is not a bucket policy")
+        if "Action" not in statement and "NotAction" not in statement:
+            problems.append(f"{at} has no Action")
+        resources = statement.get("Resource", statement.get("NotResource"))
+        if resources is None:
+            problems.append(f"{at} has no Resource")
+            continue
+        for resource in resources if isinstance(resources, list) else [resources]:
+            if not isinstance(resource, str) or not (
+                resource == own or resource.startswith(f"{own}/")
+            ):
+                problems.append(f"{at}.Resource {resource!r} is not {own} or an object in it")
+    return problems
+
+
+def sns_topic_policy(
+    partition: str, account_ids: Sequence[str], topic_arn: str, buckets: Sequence[str]
+) -> dict[str, Any]:
+    """S3 may publish the buckets' events; the control accounts may subscribe (Quilt indexing)."""
+    bucket_arns = [domain.bucket_arn(partition, b) for b in sorted(buckets)]
+    topic_account = topic_arn.split(":")[4]
+    return document(
+        [
+            {
+                "Sid": domain.SNS_PUBLISH_SID,
+                "Effect": "Allow",
+                "Principal": {"Service": domain.S3_SERVICE},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnLike": {
+                        "aws:SourceArn": bucket_arns[0] if len(bucket_arns) == 1 else bucket_arns
+                    },
+                    "StringEquals": {"aws:SourceAccount": topic_account},
+                },
+            },
+            {
+                "Sid": domain.SNS_SUBSCRIBE_SID,
+                "Effect": "Allow",
+                "Principal": principal(partition, account_ids),
+                "Action": list(domain.SNS_CONTROL_ACTIONS),
+                "Resource": topic_arn,
+            },
+        ]
+    )
+
+
+def kms_key_policy(partition: str, account_ids: Sequence[str]) -> dict[str, Any]:
+    """The key-policy statement letting the control accounts use a bucket's KMS key.
+
+    In a key policy, Resource "*" means the key the policy is attached to.
+    """
+    return document(
+        [
+            {
+                "Sid": domain.KMS_GRANT_SID,
+                "Effect": "Allow",
+                "Principal": principal(partition, account_ids),
+                "Action": list(domain.KMS_CONTROL_ACTIONS),
+                "Resource": "*",
+            }
         ]
     )

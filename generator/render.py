@@ -118,6 +118,12 @@ def module_arguments(model: QuiltCrossAccount) -> str:
             ("bucket_names", list(model.bucket_names)),
             ("partition", model.partition),
             ("actions", list(model.actions)),
+            ("policy_mode", model.policy_mode),
+        ],
+        [
+            ("existing_bucket_policies", _existing_policies(model)),
+            ("sns_topic_arns", dict(model.sns_topic_arns)),
+            ("kms_key_arns", dict(model.kms_key_arns)),
         ],
         [
             ("trail_mode", trail.mode),
@@ -147,6 +153,14 @@ def module_arguments(model: QuiltCrossAccount) -> str:
         if pairs:
             blocks.append(hcl.attributes(pairs, depth=1))
     return "\n".join(blocks).rstrip("\n")
+
+
+def _existing_policies(model: QuiltCrossAccount) -> dict[str, hcl.Raw]:
+    # As HCL objects under jsonencode(): reviewable in the root module, unlike a JSON string.
+    return {
+        b: hcl.Raw(f"jsonencode({hcl.value(json.loads(doc), depth=2)})")
+        for b, doc in model.existing_policies
+    }
 
 
 def _event_selector(selector: EventSelector) -> dict[str, Any]:

@@ -23,6 +23,7 @@ module "quilt_cross_account" {
     "s3:GetBucketNotification",
     "s3:PutBucketNotification",
   ]
+  policy_mode = "managed"
 
   trail_mode                 = "create"
   trail_name                 = "quilt-data-events"

@@ -23,8 +23,39 @@ output "trail_arn" {
 }
 
 output "bucket_policies" {
-  description = "Bucket name to the JSON policy applied to it."
+  description = "Bucket name to the JSON policy the module applies to it (empty in `statement-only` mode)."
   value       = local.bucket_policies
+
+  precondition {
+    condition     = var.policy_mode == "managed" || length(var.existing_bucket_policies) == 0
+    error_message = "policy_mode \"statement-only\" leaves each bucket policy to you, so existing_bucket_policies cannot be merged here."
+  }
+  precondition {
+    condition = alltrue([
+      for b in concat(keys(var.existing_bucket_policies), keys(var.sns_topic_arns), keys(var.kms_key_arns)) : contains(var.bucket_names, b)
+    ])
+    error_message = "existing_bucket_policies, sns_topic_arns and kms_key_arns may only name buckets listed in bucket_names."
+  }
+}
+
+output "quilt_statements" {
+  description = "Bucket name to a policy JSON holding only Quilt's statement, ready for `source_policy_documents` of an `aws_iam_policy_document`."
+  value = {
+    for b, statement in local.quilt_statements : b => jsonencode({
+      Version   = "2012-10-17"
+      Statement = [statement]
+    })
+  }
+}
+
+output "sns_topic_policies" {
+  description = "Topic ARN to the topic policy letting S3 publish the buckets' events and the control accounts subscribe (applied by the module in `managed` mode)."
+  value       = local.sns_topic_policies
+}
+
+output "kms_key_policies" {
+  description = "KMS key ARN to the key-policy statement letting the control accounts decrypt and generate data keys; merge it into the key's policy."
+  value       = local.kms_key_policies
 }
 
 output "principal_arns" {

@@ -98,6 +98,62 @@ variable "actions" {
   }
 }
 
+variable "policy_mode" {
+  description = "`managed`: the module owns each bucket's policy (existing statements merged from `existing_bucket_policies`). `statement-only`: it manages no bucket or topic policy and only outputs Quilt's statements (`quilt_statements`) for your own policy documents."
+  type        = string
+  default     = "managed"
+  nullable    = false
+
+  validation {
+    condition     = contains(["managed", "statement-only"], var.policy_mode)
+    error_message = "policy_mode must be one of managed, statement-only."
+  }
+}
+
+variable "existing_bucket_policies" {
+  description = "Bucket name to its current policy JSON. The applied policy keeps these statements and adds Quilt's, replacing an earlier statement with the Sid `QuiltCrossAccountAccess`."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in values(var.existing_bucket_policies) : can(jsondecode(p).Statement)])
+    error_message = "existing_bucket_policies: every value must be a JSON policy document with a Statement."
+  }
+  validation {
+    condition = alltrue([
+      for p in values(var.existing_bucket_policies) : try(alltrue([
+        for s in flatten([jsondecode(p).Statement]) : can(s.Principal) || can(s.NotPrincipal)
+      ]), false)
+    ])
+    error_message = "existing_bucket_policies: every statement needs a Principal; a policy without one is not a bucket policy."
+  }
+}
+
+variable "sns_topic_arns" {
+  description = "Bucket name to the existing SNS topic (in this account) receiving its event notifications: S3 may publish to it and the control accounts may subscribe."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for t in values(var.sns_topic_arns) : can(regex("^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", t))])
+    error_message = "sns_topic_arns: every value must be an SNS topic ARN."
+  }
+}
+
+variable "kms_key_arns" {
+  description = "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` output."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in values(var.kms_key_arns) : can(regex("^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    error_message = "kms_key_arns: every value must be a KMS key ARN (arn:...:kms:...:key/...)."
+  }
+}
+
 variable "trail_mode" {
   description = "How the buckets' S3 data events reach CloudTrail: `create` a trail here; `external`: feed the `event_selectors`/`advanced_event_selectors` outputs to a trail managed elsewhere; `none`: a trail already logs them (e.g. an organization trail)."
   type        = string

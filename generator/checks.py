@@ -1,0 +1,151 @@
+"""Typed accessors for raw config tables. Each records a problem naming its key and the rule it
+breaks, and returns a safe fallback, so validation goes on and reports everything at once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_FREE_TEXT = 1024
+
+
+class ConfigError(Exception):
+    """Every problem found in a config, each as 'key: rule'."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, key: str, rule: str) -> None:
+        self.items.append(f"{key}: {rule}")
+
+
+def unknown_keys(p: Problems, prefix: str, raw: Mapping[str, Any], known: set[str]) -> None:
+    for k in raw:
+        if k not in known:
+            hint = difflib.get_close_matches(k, sorted(known), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            p.add(
+                f"{prefix}{k}", f"unknown key{suggestion}; known keys: {', '.join(sorted(known))}"
+            )
+
+
+def string(
+    p: Problems, raw: Mapping[str, Any], key: str, default: str | None, prefix: str = ""
+) -> Any:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        p.add(f"{prefix}{key}", f"must be a string, not {type_name(value)}")
+        return default
+    free_text(p, f"{prefix}{key}", value)
+    return value
+
+
+def boolean(p: Problems, raw: Mapping[str, Any], key: str, default: bool, prefix: str = "") -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        p.add(f"{prefix}{key}", f"must be true or false, not {type_name(value)}")
+        return default
+    return value
+
+
+def choice(
+    p: Problems,
+    raw: Mapping[str, Any],
+    key: str,
+    choices: Sequence[str],
+    default: str,
+    prefix: str = "",
+) -> Any:
+    value = string(p, raw, key, default, prefix)
+    if value not in choices:
+        p.add(f"{prefix}{key}", f"{value!r} must be one of {', '.join(map(repr, choices))}")
+        return default
+    return value
+
+
+def string_list(
+    p: Problems,
+    raw: Mapping[str, Any],
+    key: str,
+    *,
+    required: bool = False,
+    limit: int | None = None,
+    prefix: str = "",
+) -> list[str]:
+    at = f"{prefix}{key}"
+    value = raw.get(key)
+    if value is None:
+        if required:
+            p.add(at, "is required (a list of strings)")
+        return []
+    if isinstance(value, str):
+        value = [value]  # a lone string is an obvious one-element list
+    if not isinstance(value, list):
+        p.add(at, f"must be a list of strings, not {type_name(value)}")
+        return []
+    if required and not value:
+        p.add(at, "must not be empty")
+    if limit is not None and len(value) > limit:
+        p.add(at, f"has {len(value)} entries; at most {limit} are supported")
+    strings = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            p.add(f"{at}[{i}]", f"must be a string, not {type_name(item)}")
+            continue
+        free_text(p, f"{at}[{i}]", item)
+        strings.append(item)
+    return strings
+
+
+def unique(p: Problems, key: str, values: Sequence[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, v in enumerate(values):
+        if v in seen:
+            p.add(f"{key}[{i}]", f"{v!r} repeats {key}[{seen[v]}]; entries must be unique")
+        else:
+            seen[v] = i
+
+
+def table(p: Problems, key: str, value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        p.add(key, f"must be a table, not {type_name(value)}")
+        return {}
+    return value
+
+
+def table_list(p: Problems, key: str, value: object) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        p.add(key, "must be a list of tables")
+        return []
+    return value
+
+
+def free_text(p: Problems, key: str, text: str) -> None:
+    # The only strings HCL cannot carry: lone surrogates (not UTF-8) and absurd lengths.
+    if len(text) > MAX_FREE_TEXT:
+        p.add(key, f"is {len(text)} characters long; at most {MAX_FREE_TEXT} are supported")
+    if any(0xD800 <= ord(c) < 0xE000 for c in text):
+        p.add(key, "contains a lone surrogate code point, which is not valid UTF-8")
+
+
+def type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)

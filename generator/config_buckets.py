@@ -1,0 +1,155 @@
+"""The `buckets` list: names (strings) or tables with per-bucket options — the bucket's current
+policy to merge with, an SNS topic for its event notifications, its customer-managed KMS key."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator import checks, domain, policy
+from generator.checks import Problems
+
+MAX_BUCKETS = 10_000
+BUCKET_KEYS = {"name", "existing_policy", "sns_topic_arn", "kms_key_arn"}
+
+
+@dataclass
+class Buckets:
+    names: list[str] = field(default_factory=list)
+    existing_policies: dict[str, str] = field(default_factory=dict)  # canonical JSON
+    sns_topic_arns: dict[str, str] = field(default_factory=dict)
+    kms_key_arns: dict[str, str] = field(default_factory=dict)
+
+
+def parse(
+    p: Problems,
+    raw: Mapping[str, Any],
+    partition: str,
+    base_dir: Path | None,
+    policies_dir: str | None,
+) -> Buckets:
+    value = raw.get("buckets")
+    if value is None:
+        p.add("buckets", "is required (a list of bucket names or tables with a name)")
+        return Buckets()
+    if isinstance(value, str):
+        value = [value]  # a lone string is an obvious one-element list
+    if not isinstance(value, list):
+        p.add("buckets", f"must be a list of bucket names, not {checks.type_name(value)}")
+        return Buckets()
+    if not value:
+        p.add("buckets", "must not be empty")
+    if len(value) > MAX_BUCKETS:
+        p.add("buckets", f"has {len(value)} entries; at most {MAX_BUCKETS} are supported")
+
+    result = Buckets()
+    explicit_policies: dict[str, tuple[str, str]] = {}
+    for i, item in enumerate(value):
+        at = f"buckets[{i}]"
+        options: Mapping[str, Any] = {}
+        if isinstance(item, Mapping):
+            options = item
+            checks.unknown_keys(p, f"{at}.", item, BUCKET_KEYS)
+            name = checks.string(p, item, "name", None, f"{at}.")
+            if name is None:
+                p.add(f"{at}.name", "is required")
+                continue
+        elif isinstance(item, str):
+            name = item
+            checks.free_text(p, at, name)
+        else:
+            p.add(at, f"must be a bucket name or a table, not {checks.type_name(item)}")
+            continue
+        for rule in domain.bucket_name_problems(name):
+            p.add(at, f"{name!r} {rule}")
+        result.names.append(name)
+        _options(p, at, name, options, partition, result, explicit_policies)
+    checks.unique(p, "buckets", result.names)
+
+    for name, (key, path) in explicit_policies.items():
+        _load_policy(p, key, _resolve(path, base_dir), partition, name, result)
+    if policies_dir is not None:
+        directory = _resolve(policies_dir, base_dir)
+        if not directory.is_dir():
+            p.add("existing_policies_dir", f"directory {str(directory)!r} does not exist")
+        else:
+            for i, name in enumerate(result.names):
+                candidate = directory / f"{name}.json"
+                if name not in explicit_policies and candidate.is_file():
+                    _load_policy(p, f"buckets[{i}]", candidate, partition, name, result)
+    return result
+
+
+def _options(
+    p: Problems,
+    at: str,
+    name: str,
+    options: Mapping[str, Any],
+    partition: str,
+    result: Buckets,
+    explicit_policies: dict[str, tuple[str, str]],
+) -> None:
+    path = checks.string(p, options, "existing_policy", None, f"{at}.")
+    if path is not None:
+        explicit_policies[name] = (f"{at}.existing_policy", path)
+    topic = checks.string(p, options, "sns_topic_arn", None, f"{at}.")
+    if topic is not None:
+        if not re.fullmatch(domain.SNS_TOPIC_ARN_PATTERN, topic):
+            p.add(f"{at}.sns_topic_arn", f"{topic!r} must be an SNS topic ARN")
+        elif topic.split(":")[1] != partition:
+            p.add(f"{at}.sns_topic_arn", f"{topic!r} is not in partition {partition!r}")
+        result.sns_topic_arns[name] = topic
+    key = checks.string(p, options, "kms_key_arn", None, f"{at}.")
+    if key is not None:
+        if not re.fullmatch(domain.KMS_KEY_ID_ARN_PATTERN, key):
+            p.add(f"{at}.kms_key_arn", f"{key!r} must be a KMS key ARN (arn:...:kms:...:key/...)")
+        elif key.split(":")[1] != partition:
+            p.add(f"{at}.kms_key_arn", f"{key!r} is not in partition {partition!r}")
+        result.kms_key_arns[name] = key
+
+
+def _resolve(path: str, base_dir: Path | None) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() or base_dir is None else base_dir / candidate
+
+
+def _load_policy(
+    p: Problems, key: str, path: Path, partition: str, bucket: str, result: Buckets
+) -> None:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        p.add(key, f"policy file {str(path)!r} does not exist")
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        p.add(key, f"cannot read policy file {str(path)!r}: {exc}")
+        return
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        p.add(key, f"{str(path)!r} is not valid JSON: {exc}")
+        return
+    problems = policy.existing_policy_problems(doc, partition, bucket)
+    if any(0xD800 <= ord(c) < 0xE000 for text in _strings(doc) for c in text):
+        problems.append("contains a lone surrogate code point, which is not valid UTF-8")
+    for problem in problems:
+        p.add(key, f"{str(path)!r}: {problem}")
+    if not problems:
+        result.existing_policies[bucket] = policy.terraform_json(doc)
+
+
+def _strings(obj: object) -> Iterator[str]:
+    """Every string (keys included) in a parsed JSON document."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)

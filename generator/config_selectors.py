@@ -1,0 +1,126 @@
+"""Extra CloudTrail selectors from the config: TOML tables, or the trail's current selectors as
+`aws cloudtrail get-event-selectors` prints them (what `import-policies` saves)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from generator import checks, domain
+from generator.checks import Problems
+from generator.model import AdvancedEventSelector, DataResource, EventSelector, FieldSelector
+
+BASIC_KEY = "cloudtrail.extra_event_selectors"
+ADVANCED_KEY = "cloudtrail.extra_advanced_event_selectors"
+FIELD_SELECTOR_KEYS = {"field", *FieldSelector.OPERATORS}
+
+
+def event_selectors(p: Problems, raw: object, key: str = BASIC_KEY) -> tuple[EventSelector, ...]:
+    selectors = []
+    for i, item in enumerate(checks.table_list(p, key, raw)):
+        at = f"{key}[{i}]"
+        checks.unknown_keys(
+            p, f"{at}.", item, {"read_write_type", "include_management_events", "data_resources"}
+        )
+        rw = checks.choice(p, item, "read_write_type", domain.READ_WRITE_TYPES, "All", f"{at}.")
+        management = checks.boolean(p, item, "include_management_events", False, f"{at}.")
+        resources = []
+        listed = checks.table_list(p, f"{at}.data_resources", item.get("data_resources"))
+        for j, res in enumerate(listed):
+            rat = f"{at}.data_resources[{j}]"
+            checks.unknown_keys(p, f"{rat}.", res, {"type", "values"})
+            rtype = checks.string(p, res, "type", None, f"{rat}.")
+            if rtype is None:
+                p.add(f"{rat}.type", "is required")
+            values = checks.string_list(p, res, "values", required=True, prefix=f"{rat}.")
+            resources.append(DataResource(rtype or "", tuple(values)))
+        if not resources and not management:
+            p.add(at, "must have data_resources or include_management_events = true")
+        selectors.append(EventSelector(rw, management, tuple(resources)))
+    return tuple(selectors)
+
+
+def advanced_selectors(
+    p: Problems, raw: object, key: str = ADVANCED_KEY
+) -> tuple[AdvancedEventSelector, ...]:
+    selectors = []
+    for i, item in enumerate(checks.table_list(p, key, raw)):
+        at = f"{key}[{i}]"
+        checks.unknown_keys(p, f"{at}.", item, {"name", "field_selectors"})
+        name = checks.string(p, item, "name", None, f"{at}.")
+        if name is None:
+            p.add(f"{at}.name", "is required (it identifies the selector when merging)")
+        fields = []
+        listed = checks.table_list(p, f"{at}.field_selectors", item.get("field_selectors"))
+        for j, fs in enumerate(listed):
+            fat = f"{at}.field_selectors[{j}]"
+            checks.unknown_keys(p, f"{fat}.", fs, FIELD_SELECTOR_KEYS)
+            fname = checks.string(p, fs, "field", None, f"{fat}.")
+            if fname is None:
+                p.add(f"{fat}.field", "is required")
+            ops = {
+                op: tuple(checks.string_list(p, fs, op, prefix=f"{fat}."))
+                for op in FieldSelector.OPERATORS
+            }
+            if not any(ops.values()):
+                p.add(fat, f"needs at least one of {', '.join(FieldSelector.OPERATORS)}")
+            fields.append(FieldSelector(fname or "", **ops))
+        if not fields:
+            p.add(f"{at}.field_selectors", "must have at least one field selector")
+        selectors.append(AdvancedEventSelector(name or "", tuple(fields)))
+    return tuple(selectors)
+
+
+def from_api_file(
+    p: Problems, path: Path, key: str
+) -> tuple[tuple[EventSelector, ...], tuple[AdvancedEventSelector, ...]]:
+    """Selectors saved from `get-event-selectors` (EventSelectors / AdvancedEventSelectors)."""
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        p.add(key, f"file {str(path)!r} does not exist")
+        return (), ()
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        p.add(key, f"{str(path)!r} is not readable JSON: {exc}")
+        return (), ()
+    doc = checks.table(p, key, doc)
+    basic = [_basic_from_api(s) for s in doc.get("EventSelectors") or [] if isinstance(s, Mapping)]
+    advanced = [
+        _advanced_from_api(s)
+        for s in doc.get("AdvancedEventSelectors") or []
+        if isinstance(s, Mapping)
+    ]
+    return (
+        event_selectors(p, basic, f"{key}:EventSelectors"),
+        advanced_selectors(p, advanced, f"{key}:AdvancedEventSelectors"),
+    )
+
+
+def _basic_from_api(s: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "read_write_type": s.get("ReadWriteType", "All"),
+        "include_management_events": s.get("IncludeManagementEvents", True),
+        "data_resources": [
+            {"type": d.get("Type"), "values": d.get("Values", [])}
+            for d in s.get("DataResources") or []
+            if isinstance(d, Mapping)
+        ],
+    }
+
+
+def _advanced_from_api(s: Mapping[str, Any]) -> dict[str, Any]:
+    def field(f: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": f.get("Field")}
+        for op, api in FieldSelector.API_NAMES.items():
+            if api in f:
+                out[op] = f[api]
+        return out
+
+    return {
+        "name": s.get("Name"),
+        "field_selectors": [
+            field(f) for f in s.get("FieldSelectors") or [] if isinstance(f, Mapping)
+        ],
+    }

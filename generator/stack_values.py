@@ -1,0 +1,150 @@
+"""Plain-Python values for the CDKTF construct: logical ids, Terraform-JSON escaping, and the
+module's output values. Nothing here imports cdktf, so it is cheap to import and to test.
+
+The values mirror modules/quilt-cross-account (the spec); the domain rules behind them come from
+`generator.policy` and the planned selectors of the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from generator import policy
+from generator.model import AdvancedEventSelector, EventSelector, FieldSelector, QuiltCrossAccount
+
+# A Terraform identifier (resource name, output name): letters, digits, '_' and '-', not
+# starting with a digit or '-'.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+BUCKET_INFIX = "bucket"
+# Logical ids of the construct's single resources, as `<prefix>_<role>`. None starts with
+# BUCKET_INFIX, so they never meet a data bucket's `<prefix>_bucket_<name>`.
+TRAIL_ROLE = "trail"
+LOG_ROLE = "log"
+CALLER_ROLE = "caller"
+
+
+def check_identifier(name: str, what: str) -> str:
+    if not IDENTIFIER.fullmatch(name):
+        raise ValueError(
+            f"{what} {name!r} is not a Terraform identifier (letters, digits, '_' and '-', "
+            "starting with a letter or '_')"
+        )
+    return name
+
+
+def bucket_logical_id(prefix: str, bucket: str) -> str:
+    """`<prefix>_bucket_<name>` with dots as underscores, for every resource of one data bucket.
+
+    Derived from the name alone, so adding or reordering buckets renames nothing. Bucket names
+    are [a-z0-9.-] and never hold '_', so mapping '.' to '_' cannot make two names collide; the
+    prefix keeps names that start with a digit valid.
+    """
+    return f"{prefix}_{BUCKET_INFIX}_{bucket.replace('.', '_')}"
+
+
+def role_logical_id(prefix: str, role: str) -> str:
+    return f"{prefix}_{role}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Terraform JSON interprets every string as a template: `${` and `%{` in a literal must be
+# doubled (HCL's escapes), as generator.hcl does for the module.
+
+
+def escape(text: str) -> str:
+    """A literal string as a Terraform JSON string whose value is exactly `text`."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def escape_around(text: str, token: str) -> str:
+    """Escape `text` except occurrences of `token` (a cdktf token that must stay live)."""
+    return token.join(escape(part) for part in text.split(token))
+
+
+def literal(value: Any) -> Any:
+    """`escape` applied to every string (and object key) of a JSON-like value."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, Mapping):
+        return {escape(k): literal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [literal(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Output values, shaped exactly like the module's outputs.tf (None stands for null).
+
+
+def bucket_policies(model: QuiltCrossAccount) -> dict[str, str]:
+    """Bucket name -> the policy JSON, byte for byte what the module's jsonencode() produces."""
+    return {
+        bucket: policy.terraform_json(
+            policy.bucket_policy(model.partition, model.control_account_ids, model.actions, bucket)
+        )
+        for bucket in model.bucket_names
+    }
+
+
+def principal_arns(model: QuiltCrossAccount) -> list[str]:
+    # The module's `principal_arns` local, which is exactly what `policy.principal` grants.
+    arns = policy.principal(model.partition, model.control_account_ids)["AWS"]
+    return [arns] if isinstance(arns, str) else list(arns)
+
+
+def selector_style(model: QuiltCrossAccount) -> str | None:
+    plan = model.cloudtrail.selectors
+    return plan.style if plan is not None else None  # no plan: trail mode "none"
+
+
+def event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
+    plan = model.cloudtrail.selectors
+    return [event_selector(s) for s in plan.event_selectors] if plan is not None else []
+
+
+def event_selector(selector: EventSelector) -> dict[str, Any]:
+    return {
+        "read_write_type": selector.read_write_type,
+        "include_management_events": selector.include_management_events,
+        "data_resources": [
+            {"type": d.type, "values": list(d.values)} for d in selector.data_resources
+        ],
+    }
+
+
+def advanced_event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
+    plan = model.cloudtrail.selectors
+    if plan is None:
+        return []
+    return [advanced_event_selector(s) for s in plan.advanced_event_selectors]
+
+
+def advanced_event_selector(selector: AdvancedEventSelector) -> dict[str, Any]:
+    return {
+        "name": selector.name,
+        "field_selectors": [field_selector(f) for f in selector.field_selectors],
+    }
+
+
+def field_selector(field: FieldSelector) -> dict[str, Any]:
+    """Every operator present, null when unused: the module normalises them the same way (an
+    empty list is unused; the config cannot tell the two apart)."""
+    operators = {op: operator_values(field, op) for op in FieldSelector.OPERATORS}
+    return {"field": field.field, **operators}
+
+
+def operator_values(field: FieldSelector, operator: str) -> list[str] | None:
+    values: Sequence[str] = getattr(field, operator)
+    return list(values) if values else None
+
+
+def log_bucket_read_policy(model: QuiltCrossAccount) -> str | None:
+    log_bucket = model.cloudtrail.log_bucket_name
+    if log_bucket is None:
+        return None
+    statements = policy.log_bucket_read_statements(
+        model.partition, model.control_account_ids, log_bucket
+    )
+    return policy.terraform_json(policy.document(statements))
