@@ -97,6 +97,44 @@ def check(out: Path, files: Mapping[str, str], owned: tuple[str, ...]) -> Drift 
     return Drift(diff=diff, changed=tuple(changed))
 
 
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """Build a whole directory elsewhere (e.g. `cdktf.out`), then swap it in for `target`.
+
+    Yields an empty staging directory beside `target`. When the block succeeds, the staging tree
+    replaces `target` with one atomic exchange; Terraform's working files are carried over from
+    every directory both trees have (so `stacks/<name>/.terraform` survives a new synth). When
+    the block raises, the staging directory is removed and `target` is left as it was.
+    """
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {parent}: {exc.strerror or exc}") from None
+    with _locked(parent):
+        _remove_stale_staging(target)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=parent))
+        try:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; match a plain mkdir
+            yield staging
+            if target.exists() and not target.is_dir():
+                raise OutputError(f"{target} exists and is not a directory; remove it")
+            try:
+                if target.is_dir():
+                    shared = [Path(root).relative_to(staging) for root, _, _ in os.walk(staging)]
+                    for relative in shared:
+                        if (target / relative).is_dir():
+                            _carry_over_working_files(target / relative, staging / relative)
+                    _exchange(staging, target)  # staging now holds the previous tree
+                else:
+                    os.rename(staging, target)
+                _fsync_dir(parent)
+            except OSError as exc:
+                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 # ---------------------------------------------------------------------------------------------
 
 
