@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import config, domain, render, writer
+from generator import importer as importer_module
 
-EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2  # EXIT_DRIFT: --check differences, AWS read errors
 OWNED_DIRS = (render.MODULE_DIR, render.ROOT_DIR)
 
 
@@ -58,12 +59,47 @@ def build_parser() -> argparse.ArgumentParser:
     overrides.add_argument("--partition", choices=domain.PARTITIONS)
     overrides.add_argument("--region", help="the data account's region (example root, CDKTF)")
     overrides.add_argument("--action-set", dest="action_set", choices=tuple(domain.ACTION_SETS))
+
+    importer = commands.add_parser(
+        "import-policies",
+        help="save the buckets' current policies (and ownership, trail selectors) for merging",
+        description="Read the configured buckets' current bucket policies, object ownership "
+        'settings and (with cloudtrail.mode = "external") the trail\'s event selectors with '
+        "boto3's standard credential chain, and save them where the config expects them: "
+        "each bucket's `existing_policy` file or <existing_policies_dir>/<bucket>.json, and "
+        "cloudtrail.existing_selectors_file. Nothing is written unless every read succeeds.",
+    )
+    importer.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
+    importer.add_argument("--profile", help="AWS profile of the data account")
+    importer.add_argument("--region", help="AWS region (default: the config's region)")
+    importer.add_argument(
+        "--policies-dir",
+        help=f"directory for policy files when the config sets none (default: "
+        f"existing_policies_dir, else {importer_module.DEFAULT_POLICIES_DIR!r})",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "import-policies":
+        return import_policies(args)
     return generate(args)
+
+
+def import_policies(args: argparse.Namespace) -> int:
+    try:
+        report = importer_module.run(args.config, args.profile, args.region, args.policies_dir)
+    except config.ConfigError as exc:
+        report_problems(exc.problems)
+        return EXIT_USAGE
+    except importer_module.AwsReadError as exc:
+        report_problems(exc.problems)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_DRIFT
+    for line in report:
+        print(line)
+    return EXIT_OK
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, object]:
@@ -106,7 +142,10 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def report(exc: Exception) -> None:
-    problems = exc.problems if isinstance(exc, config.ConfigError) else [str(exc)]
+    report_problems(exc.problems if isinstance(exc, config.ConfigError) else [str(exc)])
+
+
+def report_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
 
