@@ -161,6 +161,19 @@ def merged_bucket_policy(existing: dict[str, Any] | None, statement: Statement) 
     return {"Version": domain.POLICY_VERSION, **existing, "Statement": [*kept, statement]}
 
 
+def applied_bucket_policy(
+    partition: str,
+    account_ids: Sequence[str],
+    actions: Sequence[str],
+    bucket: str,
+    existing: str | None,
+) -> dict[str, Any]:
+    """The policy applied to `bucket` in managed mode: its existing policy (JSON, or None)
+    merged with Quilt's statement. What the module's `merged_bucket_policies` local holds."""
+    statement = quilt_statement(partition, account_ids, actions, bucket)
+    return merged_bucket_policy(None if existing is None else json.loads(existing), statement)
+
+
 def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[str]:
     """Why `doc` cannot be this bucket's policy (empty when it can)."""
     if not isinstance(doc, dict):
