@@ -40,6 +40,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationRuleA,
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
 from generator import interface, policy
 from generator import model as m
@@ -48,17 +49,18 @@ from generator import stack_values as v
 OBJECT_OWNERSHIP = "BucketOwnerEnforced"
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
-OUTPUT_DESCRIPTIONS = {o.name: o.description for o in interface.OUTPUTS}
 
 
 class QuiltCrossAccount(constructs.Construct):
     """Bucket policies and Object Ownership per data bucket, and the CloudTrail trail (with its
     log bucket) when the model asks for them; outputs named like the module's.
 
-    Logical ids: `<id>_bucket_<bucket name, dots as underscores>` for both resources of a data
-    bucket, `<id>_trail`, `<id>_log` (every log-bucket resource), data `<id>_caller`; so `id`
-    must be a Terraform identifier. Outputs are `<output_prefix><module output name>`; give
-    several instances in one stack different prefixes, or `outputs=False`.
+    Logical ids come from names, never list positions, so adding a bucket renames nothing:
+    `<id>_bucket_<bucket, dots as underscores>` (a data bucket's policy and ownership controls),
+    `<id>_topic_<partition>_<region>_<account>_<topic>` (SNS topic policies), `<id>_trail`,
+    `<id>_log` (every log-bucket resource) and data `<id>_caller`; so `id` must be a Terraform
+    identifier. Outputs are `<output_prefix><module output name>`: give several instances in
+    one stack different prefixes, or `outputs=False`.
     """
 
     def __init__(
@@ -76,10 +78,19 @@ class QuiltCrossAccount(constructs.Construct):
         if output_prefix:
             v.check_identifier(output_prefix, "output_prefix")
 
+        # Per data bucket: its policy (managed mode only), then Object Ownership.
         self.bucket_policies: dict[str, S3BucketPolicy] = {}
         self.ownership_controls: dict[str, S3BucketOwnershipControls] = {}
-        for bucket, document in v.bucket_policies(model).items():
-            self._data_bucket(bucket, document)
+        self._applied_policies = v.applied_bucket_policies(model)
+        for bucket in model.bucket_names:
+            self._data_bucket(bucket, self._applied_policies.get(bucket))
+        self.sns_topic_policies: dict[str, SnsTopicPolicy] = {}
+        for topic, document in v.applied_sns_topic_policies(model).items():
+            topic_policy = SnsTopicPolicy(
+                self, f"topic-policy-{topic}", arn=v.escape(topic), policy=v.escape(document)
+            )
+            topic_policy.override_logical_id(v.topic_logical_id(self._prefix, topic))
+            self.sns_topic_policies[topic] = topic_policy
 
         self.caller_identity: DataAwsCallerIdentity | None = None
         self.log_bucket: S3Bucket | None = None
@@ -100,23 +111,25 @@ class QuiltCrossAccount(constructs.Construct):
 
     # -----------------------------------------------------------------------------------------
 
-    def _data_bucket(self, bucket: str, document: str) -> None:
+    def _data_bucket(self, bucket: str, document: str | None) -> None:
         name = v.bucket_logical_id(self._prefix, bucket)
         bucket_literal = v.escape(bucket)
-        policy_resource = S3BucketPolicy(
-            self, f"policy-{bucket}", bucket=bucket_literal, policy=v.escape(document)
-        )
-        policy_resource.override_logical_id(name)
+        policy_resource = None
+        if document is not None:
+            policy_resource = S3BucketPolicy(
+                self, f"policy-{bucket}", bucket=bucket_literal, policy=v.escape(document)
+            )
+            policy_resource.override_logical_id(name)
+            self.bucket_policies[bucket] = policy_resource
         # Policy first, then ownership: S3 rejects concurrent conditional bucket updates.
         ownership = S3BucketOwnershipControls(
             self,
             f"ownership-{bucket}",
             bucket=bucket_literal,
             rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
-            depends_on=[policy_resource],
+            depends_on=[policy_resource] if policy_resource is not None else None,
         )
         ownership.override_logical_id(name)
-        self.bucket_policies[bucket] = policy_resource
         self.ownership_controls[bucket] = ownership
 
     def _log_bucket(self) -> None:
@@ -222,22 +235,26 @@ class QuiltCrossAccount(constructs.Construct):
         values: dict[str, Any] = {
             "cloudtrail_bucket": v.escape(log_bucket) if log_bucket is not None else None,
             "trail_arn": self.trail.arn if self.trail is not None else None,
-            "bucket_policies": v.literal(v.bucket_policies(model)),
+            "bucket_policies": v.literal(self._applied_policies),
+            "quilt_statements": v.literal(v.quilt_statements(model)),
+            "sns_topic_policies": v.literal(v.sns_topic_policies(model)),
+            "kms_key_policies": v.literal(v.kms_key_policies(model)),
             "principal_arns": v.literal(v.principal_arns(model)),
             "selector_style": v.selector_style(model),
             "event_selectors": v.literal(v.event_selectors(model)),
             "advanced_event_selectors": v.literal(v.advanced_event_selectors(model)),
             "log_bucket_read_policy": v.literal(v.log_bucket_read_policy(model)),
         }
-        for name, value in values.items():
+        # The module's outputs, in its order; a new one there fails here until it is added above.
+        for item in interface.OUTPUTS:
             output = TerraformOutput(
                 self,
-                f"output-{name}",
-                value=_output_value(value),
-                description=OUTPUT_DESCRIPTIONS[name],
+                f"output-{item.name}",
+                value=_output_value(values[item.name]),
+                description=item.description,
             )
-            output.override_logical_id(f"{prefix}{name}")
-            self.outputs[name] = output
+            output.override_logical_id(f"{prefix}{item.name}")
+            self.outputs[item.name] = output
 
 
 class QuiltCrossAccountStack(TerraformStack):

@@ -18,6 +18,8 @@ from generator.model import AdvancedEventSelector, EventSelector, FieldSelector,
 # starting with a digit or '-'.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 BUCKET_INFIX = "bucket"
+TOPIC_INFIX = "topic"
+MANAGED = "managed"  # policy_mode: the module owns the bucket and topic policies
 # Logical ids of the construct's single resources, as `<prefix>_<role>`. None starts with
 # BUCKET_INFIX, so they never meet a data bucket's `<prefix>_bucket_<name>`.
 TRAIL_ROLE = "trail"
@@ -46,6 +48,17 @@ def bucket_logical_id(prefix: str, bucket: str) -> str:
 
 def role_logical_id(prefix: str, role: str) -> str:
     return f"{prefix}_{role}"
+
+
+def topic_logical_id(prefix: str, topic_arn: str) -> str:
+    """`<prefix>_topic_<partition>_<region>_<account>_<name>` for an SNS topic's policy.
+
+    The ARN's parts hold no '_' except in the name, and the name holds '.' only in its ".fifo"
+    suffix; doubling '_' and writing '.' as '_' keeps distinct ARNs distinct.
+    """
+    _, partition, _, region, account, name = topic_arn.split(":", 5)
+    encoded = name.replace("_", "__").replace(".", "_")
+    return f"{prefix}_{TOPIC_INFIX}_{partition}_{region}_{account}_{encoded}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,14 +91,60 @@ def literal(value: Any) -> Any:
 # Output values, shaped exactly like the module's outputs.tf (None stands for null).
 
 
-def bucket_policies(model: QuiltCrossAccount) -> dict[str, str]:
-    """Bucket name -> the policy JSON, byte for byte what the module's jsonencode() produces."""
+def applied_bucket_policies(model: QuiltCrossAccount) -> dict[str, str]:
+    """Bucket name -> the policy JSON the module applies (existing statements merged with
+    Quilt's), byte for byte what its jsonencode() produces. Empty in statement-only mode."""
+    if model.policy_mode != MANAGED:
+        return {}
+    existing = dict(model.existing_policies)
+    return {
+        bucket: policy.terraform_json(
+            policy.applied_bucket_policy(
+                model.partition,
+                model.control_account_ids,
+                model.actions,
+                bucket,
+                existing.get(bucket),
+            )
+        )
+        for bucket in model.bucket_names
+    }
+
+
+def quilt_statements(model: QuiltCrossAccount) -> dict[str, str]:
+    """Bucket name -> a policy JSON holding only Quilt's statement."""
     return {
         bucket: policy.terraform_json(
             policy.bucket_policy(model.partition, model.control_account_ids, model.actions, bucket)
         )
         for bucket in model.bucket_names
     }
+
+
+def sns_topic_policies(model: QuiltCrossAccount) -> dict[str, str]:
+    """Topic ARN -> its policy JSON, for every topic some bucket publishes to."""
+    buckets_of: dict[str, list[str]] = {}
+    for bucket, topic in model.sns_topic_arns:
+        buckets_of.setdefault(topic, []).append(bucket)
+    return {
+        topic: policy.terraform_json(
+            policy.sns_topic_policy(model.partition, model.control_account_ids, topic, buckets)
+        )
+        for topic, buckets in sorted(buckets_of.items())
+    }
+
+
+def applied_sns_topic_policies(model: QuiltCrossAccount) -> dict[str, str]:
+    """The topic policies the module applies: all of them in managed mode, none otherwise."""
+    return sns_topic_policies(model) if model.policy_mode == MANAGED else {}
+
+
+def kms_key_policies(model: QuiltCrossAccount) -> dict[str, str]:
+    """Key ARN -> the key-policy statement for every key some bucket is encrypted with."""
+    document = policy.terraform_json(
+        policy.kms_key_policy(model.partition, model.control_account_ids)
+    )
+    return {key: document for key in sorted({key for _, key in model.kms_key_arns})}
 
 
 def principal_arns(model: QuiltCrossAccount) -> list[str]:
