@@ -36,8 +36,10 @@ def string(text: str) -> str:
             out.append(f"\\u{code:04X}")
         else:
             out.append(f"\\U{code:08X}")
-    # Template sequences are doubled to stay literal; `$${` and `%%{` are HCL's escapes.
-    literal = "".join(out).replace("${", "$${").replace("%{", "%%{")
+    # Template sequences stay literal as `\u0024{` / `\u0025{`: HCL finds interpolations in the
+    # source text before it resolves escapes. (Its own `$${` escape trips parsers such as
+    # python-hcl2 when no `}` follows.)
+    literal = "".join(out).replace("${", "\\u0024{").replace("%{", "\\u0025{")
     return f'"{literal}"'
 
 

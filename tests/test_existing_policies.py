@@ -202,4 +202,4 @@ def test_root_call_carries_existing_policies_topics_and_keys(tmp_path):
     # The policy is passed as a reviewable HCL object under jsonencode(); its text stays literal.
     expression = call["existing_bucket_policies"]["data-one"]
     assert expression.startswith("${jsonencode({")
-    assert "$${b}" in expression and "<a & " in expression
+    assert "\\u0024{b}" in expression and "<a & " in expression

@@ -244,4 +244,5 @@ def test_root_call_for_a_richer_config():
         {"name": "lambda", "field_selectors": [{"field": "eventCategory", "equals": ["Data"]}]}
     ]
     # The template sequence stays literal text.
-    assert call["tags"] == {"team": "data $${x}"}
+    assert call["tags"] == {"team": "data ${x}"}
+    assert '"data \\u0024{x}"' in root
