@@ -191,15 +191,15 @@ variable "log_bucket_name" {
   default     = null
 
   validation {
-    condition = var.log_bucket_name == null || (
-      length(coalesce(var.log_bucket_name, "---")) >= 3
-      && length(coalesce(var.log_bucket_name, "---")) <= 63
-      && can(regex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$", coalesce(var.log_bucket_name, "---")))
-      && !strcontains(coalesce(var.log_bucket_name, "---"), "..")
-      && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", coalesce(var.log_bucket_name, "---")))
-      && !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(coalesce(var.log_bucket_name, "---"), p)])
-      && !anytrue([for s in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] : endswith(coalesce(var.log_bucket_name, "---"), s)])
-    )
+    condition = var.log_bucket_name == null || alltrue([
+      length(coalesce(var.log_bucket_name, "---")) >= 3,
+      length(coalesce(var.log_bucket_name, "---")) <= 63,
+      can(regex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$", coalesce(var.log_bucket_name, "---"))),
+      !strcontains(coalesce(var.log_bucket_name, "---"), ".."),
+      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", coalesce(var.log_bucket_name, "---"))),
+      !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(coalesce(var.log_bucket_name, "---"), p)]),
+      !anytrue([for s in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] : endswith(coalesce(var.log_bucket_name, "---"), s)]),
+    ])
     error_message = "log_bucket_name must be a valid S3 bucket name (the rules of bucket_names)."
   }
 }
