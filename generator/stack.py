@@ -72,11 +72,13 @@ class QuiltCrossAccount(constructs.Construct):
         outputs: bool = True,
         output_prefix: str = "",
     ) -> None:
-        super().__init__(scope, id)
-        self.model = model
-        self._prefix = v.check_identifier(id, "construct id")
+        # Checked before the construct joins the tree, so a bad name leaves no half-built node.
+        prefix = v.check_identifier(id, "construct id")
         if output_prefix:
             v.check_identifier(output_prefix, "output_prefix")
+        super().__init__(scope, id)
+        self.model = model
+        self._prefix = prefix
 
         # Per data bucket: its policy (managed mode only), then Object Ownership.
         self.bucket_policies: dict[str, S3BucketPolicy] = {}

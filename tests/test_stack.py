@@ -1,0 +1,731 @@
+"""The CDKTF construct against the module (the spec): exact attributes, dependencies, outputs.
+
+Each config is synthesized once per session (tests/cdktf_fixtures.py). Expected values are
+written out here, from Quilt's guide and the module's HCL; policy strings are also compared byte
+for byte with generator.policy, which reproduces the module's jsonencode().
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator import config, domain, interface, policy
+from generator import stack_values as v
+from tests.cdktf_fixtures import (
+    CONSTRUCT_ID,
+    EXAMPLE_CONFIG,
+    REPO,
+    model_from_text,
+    resources,
+    synthesized,
+)
+
+TF_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+GUIDE_ACTIONS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObject",
+    "s3:GetBucketNotification",
+    "s3:PutBucketNotification",
+]
+CALLER = "${data.aws_caller_identity.quilt_caller.account_id}"
+KMS_KEY = "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+MULTI_BUCKETS = ["alpha-data", "data.with.dots", "1digit-start"]
+MULTI_TEMPLATE = """
+control_account_ids = ["111122223333", "444455556666"]
+buckets = {buckets}
+region = "eu-west-1"
+action_set = "extended"
+
+[tags]
+team = "data ${{not-a-reference}} %{{ literal }}"
+owner = "platform"
+
+[cloudtrail]
+mode = "create"
+trail_name = "quilt-multi"
+log_bucket_name = "quilt-multi-logs"
+selector_style = "advanced"
+read_write_type = "ReadOnly"
+include_management_events = true
+is_multi_region_trail = false
+enable_log_file_validation = false
+kms_key_arn = "{kms}"
+"""
+
+STATEMENT_ONLY = """
+control_account_ids = ["111122223333"]
+policy_mode = "statement-only"
+buckets = [
+  { name = "stmt-one", sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:quilt-events", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234" },
+  "stmt-two",
+]
+
+[cloudtrail]
+mode = "external"
+trail_name = "org-trail"
+log_bucket_name = "existing-trail-logs"
+"""
+
+SHARED_TOPIC = "arn:aws:sns:us-east-1:123456789012:shared_topic"
+FIFO_TOPIC = "arn:aws:sns:us-east-1:123456789012:events.fifo"
+MANAGED_EXTRAS = f"""
+control_account_ids = ["111122223333"]
+buckets = [
+  {{ name = "merge-me", existing_policy = "merge-me.json", sns_topic_arn = "{SHARED_TOPIC}" }},
+  {{ name = "also-shared", sns_topic_arn = "{SHARED_TOPIC}" }},
+  {{ name = "fifo-bucket", sns_topic_arn = "{FIFO_TOPIC}" }},
+]
+
+[cloudtrail]
+mode = "none"
+"""
+EXISTING_POLICY = {
+    "Version": "2012-10-17",
+    "Id": "keep-me",
+    "Statement": [
+        {
+            "Sid": "UserHome",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::merge-me/home/${aws:username}/*",
+        },
+        {
+            "Sid": "QuiltCrossAccountAccess",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::merge-me/*",
+        },
+    ],
+}
+
+
+def multi_text(buckets: list[str]) -> str:
+    return MULTI_TEMPLATE.format(buckets=json.dumps(buckets), kms=KMS_KEY)
+
+
+# ---------------------------------------------------------------------------------------------
+# Session fixtures: one synthesis per config.
+
+
+@pytest.fixture(scope="session")
+def example():
+    return synthesized(config.load(EXAMPLE_CONFIG))
+
+
+@pytest.fixture(scope="session")
+def multi():
+    return synthesized(model_from_text(multi_text(MULTI_BUCKETS)))
+
+
+@pytest.fixture(scope="session")
+def multi_front():
+    return synthesized(model_from_text(multi_text(["0-new-front", *MULTI_BUCKETS])))
+
+
+@pytest.fixture(scope="session")
+def statement_only():
+    return synthesized(model_from_text(STATEMENT_ONLY))
+
+
+@pytest.fixture(scope="session")
+def managed_extras(tmp_path_factory):
+    base = tmp_path_factory.mktemp("extras")
+    (base / "merge-me.json").write_text(json.dumps(EXISTING_POLICY), "utf-8")
+    return synthesized(model_from_text(MANAGED_EXTRAS, base))
+
+
+def outputs(synth: dict) -> dict:
+    return {name: body["value"] for name, body in synth["output"].items()}
+
+
+def unescape(text: str) -> str:
+    """A Terraform JSON string literal's value (only the template escapes occur here)."""
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference example: one control account, one bucket, a trail with its own log bucket.
+
+
+def test_example_has_exactly_the_modules_resources(example):
+    _, _, synth = example
+    found = {rtype: sorted(named) for rtype, named in synth["resource"].items()}
+    assert found == {
+        "aws_cloudtrail": ["quilt_trail"],
+        "aws_s3_bucket": ["quilt_log"],
+        "aws_s3_bucket_ownership_controls": ["quilt_bucket_bucket-in-data-account", "quilt_log"],
+        "aws_s3_bucket_policy": ["quilt_bucket_bucket-in-data-account", "quilt_log"],
+        "aws_s3_bucket_public_access_block": ["quilt_log"],
+        "aws_s3_bucket_server_side_encryption_configuration": ["quilt_log"],
+    }
+    assert synth["data"] == {"aws_caller_identity": {"quilt_caller": {}}}
+    assert synth["provider"] == {"aws": [{"region": "us-east-1"}]}
+
+
+def test_example_bucket_policy_is_the_guides(example):
+    _, _, synth = example
+    body = resources(synth, "aws_s3_bucket_policy")["quilt_bucket_bucket-in-data-account"]
+    assert set(body) == {"bucket", "policy"}
+    assert body["bucket"] == "bucket-in-data-account"
+    assert json.loads(body["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "QuiltCrossAccountAccess",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": GUIDE_ACTIONS,
+                "Resource": [
+                    "arn:aws:s3:::bucket-in-data-account",
+                    "arn:aws:s3:::bucket-in-data-account/*",
+                ],
+            }
+        ],
+    }
+    expected = policy.bucket_policy(
+        "aws", ["111122223333"], GUIDE_ACTIONS, "bucket-in-data-account"
+    )
+    assert body["policy"] == policy.terraform_json(expected)  # jsonencode(), byte for byte
+
+
+def test_example_ownership_follows_the_policy(example):
+    _, _, synth = example
+    assert resources(synth, "aws_s3_bucket_ownership_controls") == {
+        "quilt_bucket_bucket-in-data-account": {
+            "bucket": "bucket-in-data-account",
+            "rule": {"object_ownership": "BucketOwnerEnforced"},
+            "depends_on": ["aws_s3_bucket_policy.quilt_bucket_bucket-in-data-account"],
+        },
+        "quilt_log": {
+            "bucket": "${aws_s3_bucket.quilt_log.id}",
+            "rule": {"object_ownership": "BucketOwnerEnforced"},
+            "depends_on": ["aws_s3_bucket_policy.quilt_log"],
+        },
+    }
+
+
+def test_example_trail(example):
+    _, _, synth = example
+    assert resources(synth, "aws_cloudtrail") == {
+        "quilt_trail": {
+            "name": "quilt-data-events",
+            "s3_bucket_name": "bucket-in-data-account-cloudtrail",
+            "is_multi_region_trail": True,
+            "include_global_service_events": True,
+            "enable_log_file_validation": True,
+            "tags": {},
+            "event_selector": [
+                {
+                    "read_write_type": "All",
+                    "include_management_events": False,
+                    "data_resource": [
+                        {
+                            "type": "AWS::S3::Object",
+                            "values": ["arn:aws:s3:::bucket-in-data-account/"],
+                        }
+                    ],
+                }
+            ],
+            # CloudTrail checks the log bucket's policy when the trail is created.
+            "depends_on": ["aws_s3_bucket_policy.quilt_log"],
+        }
+    }
+
+
+def test_example_log_bucket(example):
+    _, _, synth = example
+    log = "bucket-in-data-account-cloudtrail"
+    ref = "${aws_s3_bucket.quilt_log.id}"
+    assert resources(synth, "aws_s3_bucket") == {"quilt_log": {"bucket": log, "tags": {}}}
+    assert resources(synth, "aws_s3_bucket_public_access_block") == {
+        "quilt_log": {
+            "bucket": ref,
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        }
+    }
+    assert resources(synth, "aws_s3_bucket_server_side_encryption_configuration") == {
+        "quilt_log": {
+            "bucket": ref,
+            "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        }
+    }
+    body = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
+    assert body["bucket"] == ref
+    assert body["depends_on"] == ["aws_s3_bucket_public_access_block.quilt_log"]
+    expected = policy.log_bucket_policy("aws", ["111122223333"], log, CALLER, "quilt-data-events")
+    assert body["policy"] == policy.terraform_json(expected)
+    statements = {s["Sid"]: s for s in json.loads(body["policy"])["Statement"]}
+    assert list(statements) == [
+        "AWSCloudTrailAclCheck",
+        "AWSCloudTrailWrite",
+        "QuiltListCloudTrailLogs",
+        "QuiltReadCloudTrailLogs",
+        "DenyInsecureTransport",
+    ]
+    # The data account comes from the caller-identity data source, as in the module.
+    assert statements["AWSCloudTrailWrite"]["Resource"] == f"arn:aws:s3:::{log}/AWSLogs/{CALLER}/*"
+    assert statements["AWSCloudTrailAclCheck"]["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{CALLER}:trail/quilt-data-events"}
+    }
+
+
+def test_example_outputs(example):
+    _, _, synth = example
+    document = resources(synth, "aws_s3_bucket_policy")["quilt_bucket_bucket-in-data-account"]
+    log = "arn:aws:s3:::bucket-in-data-account-cloudtrail"
+    principal = {"AWS": "arn:aws:iam::111122223333:root"}
+    assert list(synth["output"]) == sorted(o.name for o in interface.OUTPUTS)
+    for item in interface.OUTPUTS:
+        assert synth["output"][item.name]["description"] == item.description
+    values = outputs(synth)
+    read_policy = values.pop("log_bucket_read_policy")
+    assert values == {
+        "cloudtrail_bucket": "bucket-in-data-account-cloudtrail",
+        "trail_arn": "${aws_cloudtrail.quilt_trail.arn}",
+        "bucket_policies": {"bucket-in-data-account": document["policy"]},
+        "quilt_statements": {"bucket-in-data-account": document["policy"]},
+        "sns_topic_policies": {},
+        "kms_key_policies": {},
+        "principal_arns": ["arn:aws:iam::111122223333:root"],
+        "selector_style": "basic",
+        "event_selectors": [
+            {
+                "read_write_type": "All",
+                "include_management_events": False,
+                "data_resources": [
+                    {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::bucket-in-data-account/"]}
+                ],
+            }
+        ],
+        "advanced_event_selectors": [],
+    }
+    assert json.loads(read_policy) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "QuiltListCloudTrailLogs",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:ListBucket",
+                "Resource": log,
+            },
+            {
+                "Sid": "QuiltReadCloudTrailLogs",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:GetObject",
+                "Resource": f"{log}/AWSLogs/*",
+            },
+        ],
+    }
+    statements = policy.log_bucket_read_statements("aws", ["111122223333"], log.split(":::")[1])
+    assert read_policy == policy.terraform_json(policy.document(statements))
+
+
+def test_example_with_cdktf_testing_matchers(example):
+    from cdktf import Testing
+    from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+    from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+    from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+    from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+    from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+    from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+    from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+        S3BucketServerSideEncryptionConfigurationA as Encryption,
+    )
+
+    _, text, _ = example
+    guide = policy.terraform_json(
+        policy.bucket_policy("aws", ["111122223333"], GUIDE_ACTIONS, "bucket-in-data-account")
+    )
+    expectations = [
+        (S3BucketPolicy, {"bucket": "bucket-in-data-account", "policy": guide}),
+        (
+            S3BucketOwnershipControls,
+            {
+                "bucket": "bucket-in-data-account",
+                "rule": {"object_ownership": "BucketOwnerEnforced"},
+                "depends_on": ["aws_s3_bucket_policy.quilt_bucket_bucket-in-data-account"],
+            },
+        ),
+        (
+            Cloudtrail,
+            {
+                "name": "quilt-data-events",
+                "s3_bucket_name": "bucket-in-data-account-cloudtrail",
+                "include_global_service_events": True,
+            },
+        ),
+        (S3Bucket, {"bucket": "bucket-in-data-account-cloudtrail", "tags": {}}),
+        (S3BucketPublicAccessBlock, {"block_public_policy": True, "restrict_public_buckets": True}),
+        (
+            Encryption,
+            {"rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]},
+        ),
+    ]
+    for resource, properties in expectations:
+        assert Testing.to_have_resource_with_properties(
+            text, resource.TF_RESOURCE_TYPE, properties
+        ), resource.TF_RESOURCE_TYPE
+    assert Testing.to_have_data_source_with_properties(
+        text, DataAwsCallerIdentity.TF_RESOURCE_TYPE, {}
+    )
+    assert not Testing.to_have_resource_with_properties(
+        text, S3BucketPolicy.TF_RESOURCE_TYPE, {"bucket": "some-other-bucket"}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Three buckets (one with dots, one starting with a digit), two control accounts, advanced
+# selectors, ReadOnly with management events, KMS, custom trail settings and tags.
+
+
+def test_multi_logical_ids_come_from_bucket_names(multi):
+    _, _, synth = multi
+    expected = [
+        "quilt_bucket_1digit-start",
+        "quilt_bucket_alpha-data",
+        "quilt_bucket_data_with_dots",
+    ]
+    assert sorted(resources(synth, "aws_s3_bucket_policy")) == [*expected, "quilt_log"]
+    assert sorted(resources(synth, "aws_s3_bucket_ownership_controls")) == [*expected, "quilt_log"]
+    for named in synth["resource"].values():
+        assert all(TF_IDENTIFIER.fullmatch(name) for name in named)
+
+
+def test_multi_bucket_policies(multi):
+    _, _, synth = multi
+    bodies = resources(synth, "aws_s3_bucket_policy")
+    accounts = ["111122223333", "444455556666"]
+    actions = list(domain.ACTION_SETS["extended"])
+    for bucket in MULTI_BUCKETS:
+        body = bodies[v.bucket_logical_id(CONSTRUCT_ID, bucket)]
+        assert body["bucket"] == bucket
+        assert json.loads(body["policy"]) == {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "QuiltCrossAccountAccess",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
+                    },
+                    "Action": actions,
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+        expected = policy.bucket_policy("aws", accounts, actions, bucket)
+        assert body["policy"] == policy.terraform_json(expected)
+    ownership = resources(synth, "aws_s3_bucket_ownership_controls")
+    for bucket in MULTI_BUCKETS:
+        name = v.bucket_logical_id(CONSTRUCT_ID, bucket)
+        # Each bucket's ownership waits for its own policy only.
+        assert ownership[name]["depends_on"] == [f"aws_s3_bucket_policy.{name}"]
+        assert ownership[name]["bucket"] == bucket
+
+
+def test_multi_trail_advanced_selectors_and_settings(multi):
+    _, _, synth = multi
+    trail = resources(synth, "aws_cloudtrail")["quilt_trail"]
+    read_only = {"field": "readOnly", "equals": ["true"]}
+    assert trail == {
+        "name": "quilt-multi",
+        "s3_bucket_name": "quilt-multi-logs",
+        "is_multi_region_trail": False,
+        "include_global_service_events": True,
+        "enable_log_file_validation": False,
+        "kms_key_id": KMS_KEY,
+        # Terraform JSON strings are templates: literal ${ and %{ are doubled.
+        "tags": {"owner": "platform", "team": "data $${not-a-reference} %%{ literal }"},
+        "advanced_event_selector": [
+            {
+                "name": "QuiltS3DataEvents",
+                "field_selector": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {
+                        "field": "resources.ARN",
+                        "starts_with": [f"arn:aws:s3:::{b}/" for b in MULTI_BUCKETS],
+                    },
+                    read_only,
+                ],
+            },
+            {
+                "name": "ManagementEvents",
+                "field_selector": [{"field": "eventCategory", "equals": ["Management"]}, read_only],
+            },
+        ],
+        "depends_on": ["aws_s3_bucket_policy.quilt_log"],
+    }
+
+
+def test_multi_log_bucket_uses_the_kms_key(multi):
+    _, _, synth = multi
+    assert resources(synth, "aws_s3_bucket_server_side_encryption_configuration") == {
+        "quilt_log": {
+            "bucket": "${aws_s3_bucket.quilt_log.id}",
+            "rule": [
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": KMS_KEY,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+        }
+    }
+    bucket = resources(synth, "aws_s3_bucket")["quilt_log"]
+    assert {k: unescape(t) for k, t in bucket["tags"].items()} == {
+        "owner": "platform",
+        "team": "data ${not-a-reference} %{ literal }",
+    }
+    log_policy = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
+    accounts = ["111122223333", "444455556666"]
+    expected = policy.log_bucket_policy("aws", accounts, "quilt-multi-logs", CALLER, "quilt-multi")
+    assert log_policy["policy"] == policy.terraform_json(expected)
+
+
+def test_multi_outputs(multi):
+    _, _, synth = multi
+    values = outputs(synth)
+    assert values["selector_style"] == "advanced"
+    assert values["event_selectors"] == []
+    assert values["principal_arns"] == [
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::444455556666:root",
+    ]
+    unused = {"not_equals": None, "not_starts_with": None, "ends_with": None, "not_ends_with": None}
+
+    def field(name, equals=None, starts_with=None):
+        return {"field": name, "equals": equals, "starts_with": starts_with, **unused}
+
+    read_only = field("readOnly", equals=["true"])
+    # Every operator present, null when unused: the shape of the module's output.
+    assert values["advanced_event_selectors"] == [
+        {
+            "name": "QuiltS3DataEvents",
+            "field_selectors": [
+                field("eventCategory", equals=["Data"]),
+                field("resources.type", equals=["AWS::S3::Object"]),
+                field("resources.ARN", starts_with=[f"arn:aws:s3:::{b}/" for b in MULTI_BUCKETS]),
+                read_only,
+            ],
+        },
+        {
+            "name": "ManagementEvents",
+            "field_selectors": [field("eventCategory", equals=["Management"]), read_only],
+        },
+    ]
+    policies = resources(synth, "aws_s3_bucket_policy")
+    assert values["bucket_policies"] == {
+        b: policies[v.bucket_logical_id(CONSTRUCT_ID, b)]["policy"] for b in MULTI_BUCKETS
+    }
+
+
+def test_adding_a_bucket_in_front_renames_nothing(multi, multi_front):
+    _, _, before = multi
+    _, _, after = multi_front
+    for rtype in ("aws_s3_bucket_policy", "aws_s3_bucket_ownership_controls"):
+        old, new = resources(before, rtype), resources(after, rtype)
+        assert set(new) - set(old) == {"quilt_bucket_0-new-front"}
+        assert {name: new[name] for name in old} == old
+    for rtype in ("aws_s3_bucket", "aws_s3_bucket_public_access_block"):
+        assert resources(after, rtype) == resources(before, rtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy modes, SNS topics, KMS keys, trail modes.
+
+
+def test_statement_only_manages_no_policy(statement_only):
+    _, _, synth = statement_only
+    assert set(synth["resource"]) == {"aws_s3_bucket_ownership_controls"}
+    assert "data" not in synth
+    assert resources(synth, "aws_s3_bucket_ownership_controls") == {
+        f"quilt_bucket_{b}": {"bucket": b, "rule": {"object_ownership": "BucketOwnerEnforced"}}
+        for b in ("stmt-one", "stmt-two")
+    }
+    values = outputs(synth)
+    assert values["bucket_policies"] == {}
+    assert values["trail_arn"] is None
+    assert values["cloudtrail_bucket"] == "existing-trail-logs"
+    assert values["selector_style"] == "basic"
+    assert values["quilt_statements"] == {
+        b: policy.terraform_json(policy.bucket_policy("aws", ["111122223333"], GUIDE_ACTIONS, b))
+        for b in ("stmt-one", "stmt-two")
+    }
+    topic = "arn:aws:sns:us-east-1:123456789012:quilt-events"
+    assert values["sns_topic_policies"] == {
+        topic: policy.terraform_json(
+            policy.sns_topic_policy("aws", ["111122223333"], topic, ["stmt-one"])
+        )
+    }
+    key = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234"
+    assert values["kms_key_policies"] == {
+        key: policy.terraform_json(policy.kms_key_policy("aws", ["111122223333"]))
+    }
+
+
+def test_existing_policy_is_merged_and_escaped(managed_extras):
+    _, _, synth = managed_extras
+    body = resources(synth, "aws_s3_bucket_policy")["quilt_bucket_merge-me"]
+    # The IAM policy variable must stay literal: Terraform JSON reads ${ as a reference.
+    assert "$${aws:username}" in body["policy"]
+    merged = policy.applied_bucket_policy(
+        "aws",
+        ["111122223333"],
+        GUIDE_ACTIONS,
+        "merge-me",
+        policy.terraform_json(EXISTING_POLICY),
+    )
+    assert unescape(body["policy"]) == policy.terraform_json(merged)
+    doc = json.loads(unescape(body["policy"]))
+    assert doc["Id"] == "keep-me"
+    assert [s["Sid"] for s in doc["Statement"]] == ["UserHome", "QuiltCrossAccountAccess"]
+    assert doc["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert outputs(synth)["bucket_policies"]["merge-me"] == body["policy"]
+
+
+def test_sns_topic_policies_per_topic(managed_extras):
+    _, _, synth = managed_extras
+    topics = resources(synth, "aws_sns_topic_policy")
+    shared = "quilt_topic_aws_us-east-1_123456789012_shared__topic"
+    fifo = "quilt_topic_aws_us-east-1_123456789012_events_fifo"
+    assert topics == {
+        shared: {
+            "arn": SHARED_TOPIC,
+            "policy": policy.terraform_json(
+                policy.sns_topic_policy(
+                    "aws", ["111122223333"], SHARED_TOPIC, ["merge-me", "also-shared"]
+                )
+            ),
+        },
+        fifo: {
+            "arn": FIFO_TOPIC,
+            "policy": policy.terraform_json(
+                policy.sns_topic_policy("aws", ["111122223333"], FIFO_TOPIC, ["fifo-bucket"])
+            ),
+        },
+    }
+    publish = json.loads(topics[shared]["policy"])["Statement"][0]
+    assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        "arn:aws:s3:::also-shared",
+        "arn:aws:s3:::merge-me",
+    ]
+
+
+def test_trail_mode_none(managed_extras):
+    _, _, synth = managed_extras
+    assert "aws_cloudtrail" not in synth["resource"]
+    assert "data" not in synth
+    values = outputs(synth)
+    assert values["selector_style"] is None
+    assert values["event_selectors"] == []
+    assert values["advanced_event_selectors"] == []
+    assert values["cloudtrail_bucket"] is None
+    assert values["log_bucket_read_policy"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The construct's API.
+
+
+def test_two_constructs_in_one_stack():
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    from generator.stack import QuiltCrossAccount
+
+    stack = TerraformStack(Testing.app(), "two")
+    AwsProvider(stack, "aws", region="us-east-1")
+    QuiltCrossAccount(stack, "first", model=config.load(EXAMPLE_CONFIG))
+    QuiltCrossAccount(
+        stack,
+        "second",
+        model=model_from_text(multi_text(MULTI_BUCKETS)),
+        output_prefix="second_",
+    )
+    synth = json.loads(Testing.synth(stack))
+    assert sorted(resources(synth, "aws_cloudtrail")) == ["first_trail", "second_trail"]
+    assert "second_bucket_data_with_dots" in resources(synth, "aws_s3_bucket_policy")
+    assert {"bucket_policies", "second_bucket_policies"} <= set(synth["output"])
+
+
+def test_construct_id_must_be_a_terraform_identifier():
+    from cdktf import TerraformStack, Testing
+
+    from generator.stack import QuiltCrossAccount
+
+    stack = TerraformStack(Testing.app(), "bad")
+    with pytest.raises(ValueError, match="construct id '9 lives'"):
+        QuiltCrossAccount(stack, "9 lives", model=config.load(EXAMPLE_CONFIG))
+    with pytest.raises(ValueError, match="output_prefix"):
+        QuiltCrossAccount(stack, "ok", model=config.load(EXAMPLE_CONFIG), output_prefix="x y")
+    assert stack.node.children == []  # nothing half-built was left in the tree
+
+
+# ---------------------------------------------------------------------------------------------
+# Logical ids and escaping (plain Python, no cdktf).
+
+BUCKET_NAMES = st.from_regex(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", fullmatch=True).filter(
+    lambda name: not domain.bucket_name_problems(name)
+)
+
+
+@given(BUCKET_NAMES, BUCKET_NAMES)
+def test_bucket_logical_ids_are_valid_and_distinct(a, b):
+    ids = v.bucket_logical_id("quilt", a), v.bucket_logical_id("quilt", b)
+    assert all(TF_IDENTIFIER.fullmatch(i) for i in ids)
+    assert (ids[0] == ids[1]) == (a == b)
+
+
+TOPIC_NAMES = st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.fifo)?", fullmatch=True)
+
+
+@given(TOPIC_NAMES, TOPIC_NAMES)
+def test_topic_logical_ids_are_valid_and_distinct(a, b):
+    arn = "arn:aws:sns:us-east-1:123456789012:{}".format
+    ids = v.topic_logical_id("quilt", arn(a)), v.topic_logical_id("quilt", arn(b))
+    assert all(TF_IDENTIFIER.fullmatch(i) for i in ids)
+    assert (ids[0] == ids[1]) == (a == b)
+
+
+def test_data_bucket_ids_never_meet_the_single_resources():
+    singles = {v.role_logical_id("quilt", r) for r in (v.TRAIL_ROLE, v.LOG_ROLE, v.CALLER_ROLE)}
+    assert not any(s.startswith("quilt_bucket_") for s in singles)
+
+
+def test_escape_keeps_literals_and_tokens():
+    assert v.escape("a ${b} %{c} $d") == "a $${b} %%{c} $d"
+    token = "${TfToken[TOKEN.7]}"
+    assert v.escape_around(f"x ${{y}} {token} z", token) == f"x $${{y}} {token} z"
+    assert v.literal({"k${": ["%{v}", None, True]}) == {"k$${": ["%%{v}", None, True]}
+
+
+def test_stack_module_is_only_imported_by_the_cdktf_paths():
+    # generate must stay free of jsii: only stack.py, bindings.py and main.py import cdktf.
+    sources = {p.name: p.read_text("utf-8") for p in (REPO / "generator").glob("*.py")}
+    importers = {
+        name
+        for name, text in sources.items()
+        if re.search(r"^\s*(from|import) (cdktf|constructs|jsii)\b", text, re.M)
+    }
+    assert importers <= {"stack.py", "bindings.py"}
