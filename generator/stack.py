@@ -40,6 +40,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationRuleA,
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
 from generator import interface, policy
@@ -47,6 +51,7 @@ from generator import model as m
 from generator import stack_values as v
 
 OBJECT_OWNERSHIP = "BucketOwnerEnforced"
+VERSIONING_ENABLED = "Enabled"
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
 
@@ -97,6 +102,7 @@ class QuiltCrossAccount(constructs.Construct):
         self.caller_identity: DataAwsCallerIdentity | None = None
         self.log_bucket: S3Bucket | None = None
         self.log_bucket_public_access_block: S3BucketPublicAccessBlock | None = None
+        self.log_bucket_versioning: S3BucketVersioningA | None = None
         self.log_bucket_encryption: S3BucketServerSideEncryptionConfigurationA | None = None
         self.log_bucket_policy: S3BucketPolicy | None = None
         self.log_bucket_ownership_controls: S3BucketOwnershipControls | None = None
@@ -156,6 +162,16 @@ class QuiltCrossAccount(constructs.Construct):
             restrict_public_buckets=True,
         )
         public_access_block.override_logical_id(name)
+        # Deleted or overwritten log files stay recoverable as noncurrent versions.
+        versioning = S3BucketVersioningA(
+            self,
+            "log-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                status=VERSIONING_ENABLED
+            ),
+        )
+        versioning.override_logical_id(name)
         kms = v.escape(trail.kms_key_arn) if trail.kms_key_arn else None
         encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -203,6 +219,7 @@ class QuiltCrossAccount(constructs.Construct):
         self.caller_identity = identity
         self.log_bucket = bucket
         self.log_bucket_public_access_block = public_access_block
+        self.log_bucket_versioning = versioning
         self.log_bucket_encryption = encryption
         self.log_bucket_policy = log_policy
         self.log_bucket_ownership_controls = ownership

@@ -24,6 +24,7 @@ from tests.cdktf_fixtures import (
     resources,
     synthesized,
 )
+from tests.util import parse_tf
 
 TF_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 GUIDE_ACTIONS = [
@@ -170,6 +171,7 @@ def test_example_has_exactly_the_modules_resources(example):
         "aws_s3_bucket_policy": ["quilt_bucket_bucket-in-data-account", "quilt_log"],
         "aws_s3_bucket_public_access_block": ["quilt_log"],
         "aws_s3_bucket_server_side_encryption_configuration": ["quilt_log"],
+        "aws_s3_bucket_versioning": ["quilt_log"],
     }
     assert synth["data"] == {"aws_caller_identity": {"quilt_caller": {}}}
     assert synth["provider"] == {"aws": [{"region": "us-east-1"}]}
@@ -258,6 +260,9 @@ def test_example_log_bucket(example):
             "ignore_public_acls": True,
             "restrict_public_buckets": True,
         }
+    }
+    assert resources(synth, "aws_s3_bucket_versioning") == {
+        "quilt_log": {"bucket": ref, "versioning_configuration": {"status": "Enabled"}}
     }
     assert resources(synth, "aws_s3_bucket_server_side_encryption_configuration") == {
         "quilt_log": {
@@ -547,7 +552,7 @@ def test_adding_a_bucket_in_front_renames_nothing(multi, multi_front):
         old, new = resources(before, rtype), resources(after, rtype)
         assert set(new) - set(old) == {"quilt_bucket_0-new-front"}
         assert {name: new[name] for name in old} == old
-    for rtype in ("aws_s3_bucket", "aws_s3_bucket_public_access_block"):
+    for rtype in ("aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning"):
         assert resources(after, rtype) == resources(before, rtype)
 
 
@@ -642,6 +647,23 @@ def test_trail_mode_none(managed_extras):
     assert values["advanced_event_selectors"] == []
     assert values["cloudtrail_bucket"] is None
     assert values["log_bucket_read_policy"] is None
+
+
+def test_construct_covers_every_resource_of_the_module(example, managed_extras):
+    """The module (the spec) and the construct create the same kinds of things: a resource or
+    data source added to the module fails here until the construct has it too."""
+    module = REPO / "modules" / "quilt-cross-account"
+    declared: set[tuple[str, str]] = set()
+    for path in module.glob("*.tf"):
+        parsed = parse_tf(path)
+        for kind in ("resource", "data"):
+            for item in parsed.get(kind, []):
+                declared |= {(kind, rtype) for rtype in item}
+    built: set[tuple[str, str]] = set()
+    for _, _, synth in (example, managed_extras):
+        for kind in ("resource", "data"):
+            built |= {(kind, rtype) for rtype in synth.get(kind, {})}
+    assert built == declared
 
 
 # ---------------------------------------------------------------------------------------------
