@@ -136,8 +136,16 @@ def free_text(p: Problems, key: str, text: str) -> None:
     # The only strings HCL cannot carry: lone surrogates (not UTF-8) and absurd lengths.
     if len(text) > MAX_FREE_TEXT:
         p.add(key, f"is {len(text)} characters long; at most {MAX_FREE_TEXT} are supported")
-    if any(0xD800 <= ord(c) < 0xE000 for c in text):
+    if not text.isascii() and not is_utf8(text):
         p.add(key, "contains a lone surrogate code point, which is not valid UTF-8")
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def type_name(value: object) -> str:

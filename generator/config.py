@@ -10,7 +10,6 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,7 @@ CLOUDTRAIL_DEFAULTS: dict[str, Any] = {
 
 
 def example_config_text() -> str:
-    return resources.files("generator").joinpath("examples", EXAMPLE_CONFIG).read_text("utf-8")
+    return (Path(__file__).parent / "examples" / EXAMPLE_CONFIG).read_text("utf-8")
 
 
 def read_config(path: Path | None) -> tuple[dict[str, Any], Path | None]:
@@ -258,13 +257,15 @@ def _check_policy_sizes(
     actions: Sequence[str],
     buckets: config_buckets.Buckets,
 ) -> None:
+    plain_size = policy.quilt_policy_size(partition, accounts, actions)
     for i, bucket in enumerate(buckets.names):
-        statement = policy.quilt_statement(partition, accounts, actions, bucket)
         existing = buckets.existing_policies.get(bucket)
-        doc = policy.merged_bucket_policy(
-            None if existing is None else json.loads(existing), statement
-        )
-        size = len(policy.terraform_json(doc).encode("utf-8"))
+        if existing is None:
+            size = plain_size(bucket)
+        else:
+            statement = policy.quilt_statement(partition, accounts, actions, bucket)
+            doc = policy.merged_bucket_policy(json.loads(existing), statement)
+            size = len(policy.terraform_json(doc).encode("utf-8"))
         if size > domain.BUCKET_POLICY_MAX_BYTES:
             p.add(
                 f"buckets[{i}]",

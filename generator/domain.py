@@ -7,7 +7,6 @@ two agree.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 GENERATOR_NAME = "quilt-cross-account"
@@ -113,7 +112,8 @@ def bucket_name_problems(name: str) -> list[str]:
         )
     if ".." in name:
         problems.append("must not contain two adjacent dots")
-    if re.fullmatch(BUCKET_IPV4_PATTERN, name) or _is_ip_address(name):
+    # (IPv6 forms already fail the character rule.)
+    if re.fullmatch(BUCKET_IPV4_PATTERN, name):
         problems.append("must not be formatted as an IP address")
     for prefix in BUCKET_FORBIDDEN_PREFIXES:
         if name.startswith(prefix):
@@ -122,14 +122,6 @@ def bucket_name_problems(name: str) -> list[str]:
         if name.endswith(suffix):
             problems.append(f"must not end with the reserved suffix {suffix!r}")
     return problems
-
-
-def _is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 def account_root_arn(partition: str, account_id: str) -> str:

@@ -40,6 +40,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        # Compiling the templates costs more than rendering them; Jinja keeps the bytecode in a
+        # private per-user temp directory and checks it against the template sources.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters.update(
         hcl=hcl.value,

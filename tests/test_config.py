@@ -176,3 +176,11 @@ def test_policy_size_limit_names_bucket_and_size():
     size = int(problem.split("would be ")[1].split(" bytes")[0])
     assert size > domain.BUCKET_POLICY_MAX_BYTES
     assert f"limit of {domain.BUCKET_POLICY_MAX_BYTES} bytes" in problem
+
+
+@pytest.mark.parametrize("accounts", [["111122223333"], [f"{i:012d}" for i in range(1, 40)]])
+@pytest.mark.parametrize("bucket", ["abc", "bucket-in-data-account", "my.bucket.name", "a" * 63])
+def test_policy_size_shortcut_matches_the_encoded_policy(accounts, bucket):
+    size = policy.quilt_policy_size("aws-us-gov", accounts, domain.ACTION_SETS["extended"])
+    doc = policy.bucket_policy("aws-us-gov", accounts, domain.ACTION_SETS["extended"], bucket)
+    assert size(bucket) == len(policy.terraform_json(doc).encode("utf-8"))

@@ -1,0 +1,214 @@
+"""How the costs grow with the number of buckets: whole processes, timed beside a bare baseline.
+
+Run `make bench` (or `.venv/bin/python benchmarks/bench.py [--runs N] [--only SECTION]`). Each
+figure is the median of N runs (default 5) after one warm-up run; wall time from the parent,
+peak RSS from the child's own rusage. Prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    wall_s: float
+    peak_rss_mb: float
+
+
+def run_once(
+    command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one whole process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def measure(
+    label: str,
+    command: Sequence[str],
+    cwd: Path,
+    runs: int,
+    env: dict[str, str] | None = None,
+    prepare: Callable[[], None] | None = None,
+) -> Measurement:
+    samples = []
+    for i in range(runs + 1):
+        if prepare:
+            prepare()
+        wall, rss = run_once(command, cwd, env)
+        if i:  # the first run only warms caches
+            samples.append((wall, rss))
+    return Measurement(
+        label, statistics.median(w for w, _ in samples), statistics.median(r for _, r in samples)
+    )
+
+
+def config_file(directory: Path, buckets: int, mode: str) -> Path:
+    names = ", ".join(f'"bucket-{i:05d}"' for i in range(buckets))
+    path = directory / f"bench-{buckets}-{mode}.toml"
+    trail = f'mode = "{mode}"\n' + (
+        'log_bucket_name = "bench-cloudtrail-logs"\n' if mode == "create" else ""
+    )
+    path.write_text(
+        f'control_account_ids = ["111122223333"]\nbuckets = [{names}]\n\n[cloudtrail]\n{trail}'
+    )
+    return path
+
+
+def trail_mode(buckets: int) -> str:
+    # One trail holds at most 498 buckets (500 advanced-selector values); beyond, the trail is
+    # managed elsewhere (an organization trail, say).
+    return "create" if buckets <= 498 else "none"
+
+
+def bench_generate(work: Path, runs: int) -> list[Measurement]:
+    rows = [
+        measure('bare `python -c "import jinja2"`', [PYTHON, "-c", "import jinja2"], work, runs)
+    ]
+    for buckets in (1, 100, 1_000, 10_000):
+        mode = trail_mode(buckets)
+        cfg = config_file(work, buckets, mode)
+        out = work / f"out-{buckets}"
+        out.mkdir(exist_ok=True)
+        command = [PYTHON, "-m", "generator", "generate", "--config", str(cfg), "--out", str(out)]
+        rows.append(measure(f"`generate`, {buckets:,} buckets (trail {mode})", command, REPO, runs))
+    return rows
+
+
+def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
+    rows = [
+        measure(
+            'bare `python -c "import cdktf_cdktf_provider_aws"`',
+            [
+                PYTHON,
+                "-c",
+                # jsii on the project's Node, as main.py runs it.
+                "import generator.node, cdktf_cdktf_provider_aws",
+            ],
+            REPO,
+            runs,
+        )
+    ]
+    for buckets in (1, 500):
+        mode = "create" if buckets <= 498 else "none"
+        cfg = config_file(work, buckets, mode)
+        app = work / f"app-{buckets}"
+        shutil.rmtree(app, ignore_errors=True)
+        app.mkdir()
+        shutil.copy(REPO / "main.py", app / "main.py")
+        env = {
+            **os.environ,
+            "CDKTF_CONTEXT_JSON": json.dumps({"config": str(cfg)}),
+            "PYTHONPATH": str(REPO),
+        }
+        rows.append(
+            measure(
+                f"`python main.py`, {buckets} buckets (trail {mode})",
+                [PYTHON, "main.py"],
+                app,
+                runs,
+                env,
+            )
+        )
+    return rows
+
+
+def bench_plan(work: Path, runs: int) -> list[Measurement]:
+    command = [PYTHON, str(REPO / "benchmarks" / "plan_once.py")]
+    rows = []
+    for buckets in (1, 100, 498):
+        cfg = config_file(work, buckets, "create")
+        out = work / f"plan-{buckets}"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        subprocess.run(
+            [PYTHON, "-m", "generator", "generate", "--config", str(cfg), "--out", str(out)],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        rows.append(
+            measure(
+                f"Terraform `plan` (stand-in provider), {buckets} buckets",
+                [*command, str(out)],
+                REPO,
+                runs,
+            )
+        )
+    return rows
+
+
+SECTIONS = {"generate": bench_generate, "cdktf": bench_cdktf, "plan": bench_plan}
+
+
+def table(rows: list[Measurement], baseline: Measurement | None) -> str:
+    lines = ["| process | wall (s) | peak RSS (MiB) | vs. baseline |", "|---|---:|---:|---:|"]
+    for row in rows:
+        ratio = f"{row.wall_s / baseline.wall_s:.2f}x" if baseline and row is not baseline else ""
+        lines.append(f"| {row.label} | {row.wall_s:.3f} | {row.peak_rss_mb:.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    info = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((x.split(":", 1)[1].strip() for x in info if x.startswith("model name")), "?")
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    memory = int(next(x.split()[1] for x in meminfo if x.startswith("MemTotal"))) // 1024**2
+    system = f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {system}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--runs", type=int, default=5, help="measured runs per row (after one warm-up)"
+    )
+    parser.add_argument(
+        "--only", choices=sorted(SECTIONS), action="append", help="run only these sections"
+    )
+    args = parser.parse_args(argv)
+    print(f"Machine: {machine()}; median of {args.runs} runs after a warm-up.\n")
+    with tempfile.TemporaryDirectory(prefix="quilt-bench-") as tmp:
+        for name in args.only or list(SECTIONS):
+            rows = SECTIONS[name](Path(tmp), args.runs)
+            baseline = rows[0] if name != "plan" else None
+            print(f"### {name}\n\n{table(rows, baseline)}\n", flush=True)
+            if name == "cdktf":
+                bare = rows[0].wall_s
+                for row in rows[1:]:
+                    extra = row.wall_s - bare
+                    print(
+                        f"- {row.label}: beyond the bare import "
+                        f"{extra:+.2f} s ({extra / bare:+.0%})"
+                    )
+                print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
