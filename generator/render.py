@@ -25,6 +25,7 @@ MODULE_TEMPLATES = {
     "cloudtrail.tf": "module/cloudtrail.tf.j2",
     "outputs.tf": "module/outputs.tf.j2",
     "README.md": "module/README.md.j2",
+    "tests/quilt_cross_account.tftest.hcl": "module/tests/quilt_cross_account.tftest.hcl.j2",
 }
 ROOT_TEMPLATES = {"main.tf": "root/main.tf.j2"}
 CLOUDTRAIL_SNIPPET = "root/cloudtrail/trail-snippet.tf.j2"
