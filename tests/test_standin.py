@@ -213,6 +213,13 @@ NEGATIVE = {
         2,
         "only lowercase alphanumeric characters",
     ),
+    "basic and advanced selectors together": (
+        RESOURCE + '  event_selector {\n    read_write_type = "All"\n  }\n'
+        "  advanced_event_selector {\n    field_selector {\n"
+        '      field  = "eventCategory"\n      equals = ["Data"]\n    }\n  }\n}\n',
+        4,
+        '"event_selector": conflicts with advanced_event_selector',
+    ),
     "six event selectors": (
         RESOURCE + '  event_selector {\n    read_write_type = "All"\n  }\n' * 6 + "}\n",
         19,
@@ -365,3 +372,34 @@ def test_load_config_dir_reads_the_module(terraform: Terraform) -> None:
     module, _ = terraform.load_config_dir(str(TESTDATA / "all_types"))
     assert "aws_s3_bucket_policy.data" in module["ManagedResources"]
     assert "data.aws_iam_policy_document.data" in module["DataResources"]
+
+
+def test_account_id_can_be_overridden_per_harness() -> None:
+    harness = Terraform(env={"STANDIN_ACCOUNT_ID": "210987654321"})
+    try:
+        work = harness.copy_to_temp(TESTDATA / "tftest")
+        (work / "who.tf").write_text(
+            'data "aws_caller_identity" "me" {}\n\noutput "account" {\n'
+            "  value = data.aws_caller_identity.me.account_id\n}\n"
+        )
+        plan = harness.plan(work)
+        assert plan["planned_values"]["outputs"]["account"]["value"] == "210987654321"
+    finally:
+        harness.close()
+
+
+def test_conflicts_between_dynamic_blocks_wait_for_plan(terraform: Terraform) -> None:
+    work = terraform.copy_to_temp(TESTDATA / "tftest")
+    (work / "trail.tf").write_text(
+        'variable "advanced" {\n  type = bool\n}\n\n'
+        + RESOURCE
+        + '  dynamic "event_selector" {\n    for_each = var.advanced ? [] : [1]\n'
+        + '    content {\n      read_write_type = "All"\n    }\n  }\n\n'
+        + '  dynamic "advanced_event_selector" {\n    for_each = var.advanced ? [1] : []\n'
+        + "    content {\n      field_selector {\n"
+        + '        field  = "eventCategory"\n        equals = ["Data"]\n'
+        + "      }\n    }\n  }\n}\n"
+    )
+    assert terraform.validate(work) == []
+    for advanced in ("true", "false"):
+        assert terraform.plan(work, vars={"advanced": advanced})["resource_changes"]

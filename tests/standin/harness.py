@@ -116,7 +116,8 @@ def write_provider_wrapper(plugin_dir: Path) -> Path:
 class Terraform:
     """Terraform core commands on a configuration directory, with the stand-in provider."""
 
-    def __init__(self, base: Path | None = None) -> None:
+    def __init__(self, base: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+        """`env` adds variables for Terraform and the provider, e.g. STANDIN_ACCOUNT_ID."""
         # Short base path: provider sockets live under $TMPDIR (unix socket paths <= ~107 chars).
         self.base = Path(base or tempfile.mkdtemp(prefix="tfs-", dir="/tmp"))
         self.plugin_dir = self.base / "plugins"
@@ -128,7 +129,7 @@ class Terraform:
             [sys.executable, str(Path(__file__).resolve()), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, **self._environment()},
+            env={**os.environ, **(env or {}), **self._environment()},
         )
         self._lock = threading.Lock()
 

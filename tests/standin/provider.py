@@ -291,16 +291,7 @@ def validate_attribute(
 
 def validate_block(diags: Diagnostics, spec: Spec, value: dict, path: AttrPath | None) -> None:
     """Provider-side checks of a configuration block (core checks types and required-ness)."""
-    members = {**spec["attributes"], **spec["block_types"]}
-    for name, member in members.items():
-        present = _present(value.get(name))
-        for other in member.get("conflicts_with", []) if present else []:
-            if _present(value.get(other)):
-                diags.add_error(
-                    "Conflicting configuration arguments",
-                    f'"{name}": conflicts with {other}',
-                    path=[*(path or []), name] if path is not None else None,
-                )
+    validate_conflicts(diags, spec, value, path)
     for name, attr in spec["attributes"].items():
         if known(value.get(name)):
             attr_path = [*path, name] if path is not None else None
@@ -310,8 +301,29 @@ def validate_block(diags: Diagnostics, spec: Spec, value: dict, path: AttrPath |
             validate_block(diags, nested["block"], element, child_path(path, name, step))
 
 
+def validate_conflicts(diags: Diagnostics, spec: Spec, value: dict, path: AttrPath | None) -> None:
+    """SDKv2 ConflictsWith, reported at the first of the two arguments."""
+    members = {**spec["attributes"], **spec["block_types"]}
+    for name, member in members.items():
+        others = [o for o in member.get("conflicts_with", []) if _present(value.get(o))]
+        if not others or not _present(value.get(name)):
+            continue
+        where = None
+        if path is not None:
+            # A block's own line is more useful than the enclosing resource's.
+            first = [(0,)] if member.get("nesting_mode") == "list" else []
+            where = [*path, name, *first]
+        for other in others:
+            diags.add_error(
+                "Conflicting configuration arguments",
+                f'"{name}": conflicts with {other}',
+                path=where,
+            )
+
+
 def _present(value: Any) -> bool:
-    return value is Unknown or (value not in (None, [], {}, ""))
+    """Set in the configuration; unknown values (e.g. dynamic blocks) are judged at plan."""
+    return value is not Unknown and value not in (None, [], {}, "")
 
 
 # --------------------------------------------------------------------------- planning
