@@ -95,23 +95,29 @@ def test_matches_the_construct_synthesized_in_process(example_run):
     }
 
 
-def test_rerun_is_identical_and_keeps_terraform_working_files(example_run, tmp_path):
+def test_rerun_replaces_the_tree_and_keeps_terraform_working_files(example_run, tmp_path):
     _, first = example_run
     shutil.copytree(first / "cdktf.out", tmp_path / "cdktf.out")
     stack_dir = tmp_path / "cdktf.out" / "stacks" / STACK_NAME
     (stack_dir / ".terraform").mkdir()
     (stack_dir / ".terraform" / "marker").write_text("init", "utf-8")
     (stack_dir / ".terraform.lock.hcl").write_text("# lock", "utf-8")
-    before = snapshot(tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.out" / "stale.txt").write_text("from an older synth", "utf-8")
+    stack_before = (stack_dir / "cdk.tf.json").read_text("utf-8")
 
     result = run_main(cwd=tmp_path, context={"config": str(EXAMPLE_CONFIG)})
     assert result.returncode == 0, result.stderr
     after = snapshot(tmp_path / "cdktf.out")
-    # Only the backend's path (the working directory) differs between the two runs.
-    assert after.pop(STACK_FILE) == before.pop(STACK_FILE).replace(
-        str(first).encode(), str(tmp_path).encode()
-    )
-    assert after == before
+    # The same stack; only the backend's path (the working directory) differs.
+    assert after.pop(STACK_FILE).decode() == stack_before.replace(str(first), str(tmp_path))
+    assert after.pop(f"stacks/{STACK_NAME}/.terraform/marker") == b"init"
+    assert after.pop(f"stacks/{STACK_NAME}/.terraform.lock.hcl") == b"# lock"
+    assert "stale.txt" not in after  # the whole tree is replaced
+    rendered = render.render(config.load(EXAMPLE_CONFIG))
+    assert {p: c for p, c in after.items() if p in rendered} == {
+        p: c.encode() for p, c in rendered.items()
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
 
 
 def test_invalid_config_reports_like_the_cli_and_writes_nothing(tmp_path):
