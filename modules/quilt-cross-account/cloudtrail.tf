@@ -91,7 +91,8 @@ locals {
   log_bucket_arn    = "arn:${var.partition}:s3:::${coalesce(var.log_bucket_name, "-")}"
   # Any region: a module cannot read the provider's region portably across provider 5.x (`name`)
   # and 6.x (`region`); the account and the trail name pin the trail.
-  trail_arn_pattern = "arn:${var.partition}:cloudtrail:*:${one(data.aws_caller_identity.current[*].account_id)}:trail/${var.trail_name}"
+  account_id        = join("", data.aws_caller_identity.current[*].account_id) # "" unless creating the log bucket
+  trail_arn_pattern = "arn:${var.partition}:cloudtrail:*:${local.account_id}:trail/${var.trail_name}"
   log_bucket_read_statements = [
     {
       Sid       = "QuiltListCloudTrailLogs"
@@ -235,7 +236,7 @@ resource "aws_s3_bucket_policy" "log" {
         Effect    = "Allow"
         Principal = { Service = "cloudtrail.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${local.log_bucket_arn}/AWSLogs/${data.aws_caller_identity.current[0].account_id}/*"
+        Resource  = "${local.log_bucket_arn}/AWSLogs/${local.account_id}/*"
         Condition = {
           ArnLike      = { "aws:SourceArn" = local.trail_arn_pattern }
           StringEquals = { "s3:x-amz-acl" = "bucket-owner-full-control" }

