@@ -503,3 +503,67 @@ def test_apply_then_plan_shows_no_changes(terraform):
         in addresses
     )
     assert terraform.plan_no_changes(root)
+
+
+# ------------------------------------------------------------ negative controls (harness)
+
+NEGATIVE_CONTROLS = [
+    # (original text, broken text, what Terraform says, the line it must point at)
+    (
+        "  bucket = each.key\n  policy = each.value",
+        "  bucket_name = each.key\n  policy = each.value",
+        "Unsupported argument",
+        "  bucket_name = each.key",
+    ),
+    (
+        '    object_ownership = "BucketOwnerEnforced"',
+        "    object_ownership = [1, 2]",
+        "Incorrect attribute value type",
+        "    object_ownership = [1, 2]",
+    ),
+    (
+        '  rule {\n    object_ownership = "BucketOwnerEnforced"\n  }\n\n  depends_on = [aws_s3_bucket_policy.this]',
+        "  depends_on = [aws_s3_bucket_policy.this]",
+        "Insufficient rule blocks",
+        'resource "aws_s3_bucket_ownership_controls" "this" {',
+    ),
+    (
+        "  bucket = each.key\n\n  rule {",
+        "  bucket = var.not_declared\n\n  rule {",
+        "Reference to undeclared input variable",
+        "  bucket = var.not_declared",
+    ),
+    (
+        '    object_ownership = "BucketOwnerEnforced"',
+        '    object_ownership = "BucketOwnerAlways"',
+        "expected rule.0.object_ownership to be one of",
+        '    object_ownership = "BucketOwnerAlways"',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("original", "broken", "summary", "anchor"),
+    NEGATIVE_CONTROLS,
+    ids=[c[2] for c in NEGATIVE_CONTROLS],
+)
+def test_terraform_reports_broken_module_copies_with_file_and_line(
+    terraform, original, broken, summary, anchor
+):
+    """The harness is not a rubber stamp: each breakage is caught, at its file and line."""
+    out = generated_copy(terraform)
+    path = out / render.MODULE_DIR / "main.tf"
+    text = path.read_text()
+    assert text.count(original) == 1, original
+    text = text.replace(original, broken)
+    path.write_text(text)
+    line = text[: text.index(anchor)].count("\n") + 1
+    diagnostics = terraform.validate(out / render.ROOT_DIR)
+    if not diagnostics:  # the provider checks values at plan time
+        with pytest.raises(TerraformError) as caught:
+            terraform.plan(out / render.ROOT_DIR)
+        diagnostics = caught.value.diagnostics
+    errors = [d for d in diagnostics if d["severity"] == "error"]
+    found = [d for d in errors if summary in f"{d['summary']} {d['detail']}"]
+    assert found, errors
+    assert [(Path(d["filename"]).name, d["line"]) for d in found] == [("main.tf", line)], found
