@@ -49,7 +49,9 @@ synth: node_modules/.package-lock.json
 	PATH="$(abspath $(BIN)):$(NODE_BIN):$$PATH" CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=true \
 		node_modules/.bin/cdktf synth $(CDKTF_ARGS)
 
-# Native addons (the CLI's node-pty) are compiled against the wheel's own Node headers
-# (--nodedir), so they load in that Node; needs only the npm registry.
+# The CLI's native addon (node-pty) has no prebuilt binary for Node 24: it is compiled against
+# the wheel's own Node headers (--nodedir) without trying a download, so this needs only the npm
+# registry (and a C++ compiler).
 node_modules/.package-lock.json: package.json package-lock.json $(VENV)/.dev
-	$(NPM) ci --nodedir=$(NODE_ROOT) --no-audit --no-fund
+	npm_config_build_from_source=@cdktf/node-pty-prebuilt-multiarch \
+		$(NPM) ci --nodedir=$(NODE_ROOT) --no-audit --no-fund
