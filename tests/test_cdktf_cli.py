@@ -9,12 +9,38 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from generator import config, render
-from tests.cdktf_fixtures import EXAMPLE_CONFIG, REPO, STACK_NAME, synthesized, terraform_config
+from generator import config, node, render
+from tests.cdktf_fixtures import (
+    EXAMPLE_CONFIG,
+    REPO,
+    STACK_NAME,
+    model_from_text,
+    synthesized,
+    terraform_config,
+)
 from tests.util import snapshot
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDKTF_", "JSII_"))}
+    env["CDKTF_HOME"] = str(tmp_path / "cdktf-home")  # the CLI's own settings, not the user's
+    return env
+
+
+def make(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # -o: the tests already run inside the project's virtualenv; do not reinstall it.
+    return subprocess.run(
+        ["make", "-C", str(REPO), "-o", ".venv/.dev", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
 @pytest.mark.slow
@@ -22,16 +48,7 @@ def test_cdktf_synth_emits_the_stack_and_the_module(tmp_path):
     out = tmp_path / "out"
     cdktf_json = (REPO / "cdktf.json").read_bytes()
     repo_out_before = snapshot(REPO / "cdktf.out")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDKTF_", "JSII_"))}
-    env["CDKTF_HOME"] = str(tmp_path / "cdktf-home")  # the CLI's own settings, not the user's
-    result = subprocess.run(
-        # -o: the test already runs inside the project's virtualenv; do not reinstall it.
-        ["make", "-C", str(REPO), "-o", ".venv/.dev", "synth", f"CDKTF_ARGS=--output {out}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    result = make("synth", f"CDKTF_ARGS=--output {out}", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
     stack_file = out / "stacks" / STACK_NAME / "cdk.tf.json"
@@ -50,3 +67,42 @@ def test_cdktf_synth_emits_the_stack_and_the_module(tmp_path):
     # The CLI changed nothing in the project (e.g. no projectId written into cdktf.json).
     assert (REPO / "cdktf.json").read_bytes() == cdktf_json
     assert snapshot(REPO / "cdktf.out") == repo_out_before
+
+
+@pytest.mark.slow
+def test_cdktf_synth_uses_the_config_named_in_the_context(tmp_path):
+    """A project whose cdktf.json names another config: the CLI hands the context to main.py."""
+    installed = make("node_modules/.package-lock.json", env=clean_env(tmp_path))
+    assert installed.returncode == 0, installed.stdout[-4000:] + installed.stderr[-4000:]
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("main.py", "generator", "node_modules"):
+        (project / name).symlink_to(REPO / name)
+    settings = json.loads((REPO / "cdktf.json").read_text("utf-8"))
+    settings["context"] = {"config": "two.toml"}
+    (project / "cdktf.json").write_text(json.dumps(settings), "utf-8")
+    two = """
+control_account_ids = ["111122223333"]
+buckets = ["first-bucket", "second.bucket"]
+[cloudtrail]
+mode = "external"
+trail_name = "existing-trail"
+"""
+    (project / "two.toml").write_text(two, "utf-8")
+    env = clean_env(tmp_path)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(node.wheel_bin_dir())])
+    env["CHECKPOINT_DISABLE"] = "1"
+    env["DISABLE_VERSION_CHECK"] = "true"
+    result = subprocess.run(
+        [str(project / "node_modules" / ".bin" / "cdktf"), "synth"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    stack_file = project / "cdktf.out" / "stacks" / STACK_NAME / "cdk.tf.json"
+    _, _, expected = synthesized(model_from_text(two))
+    assert terraform_config(json.loads(stack_file.read_text("utf-8"))) == terraform_config(expected)
+    assert "second.bucket" in (project / "cdktf.out" / render.ROOT_DIR / "main.tf").read_text()
