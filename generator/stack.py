@@ -38,7 +38,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPubli
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as SseDefault,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
@@ -179,10 +181,8 @@ class QuiltCrossAccount(constructs.Construct):
             bucket=bucket.id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm=SSE_KMS if kms else SSE_S3, kms_master_key_id=kms
-                        )
+                    apply_server_side_encryption_by_default=SseDefault(
+                        sse_algorithm=SSE_KMS if kms else SSE_S3, kms_master_key_id=kms
                     ),
                     bucket_key_enabled=True if kms else None,
                 )
