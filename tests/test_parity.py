@@ -1,0 +1,187 @@
+"""The two renderers agree: Terraform core plans the HCL module (called as the generator's root
+does) and the CDKTF stack (cdk.tf.json) for the same config, and both plans hold the same
+resource values and outputs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import config, render, writer
+from tests.cdktf_fixtures import synthesized, terraform_config
+from tests.standin.harness import Terraform
+from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
+
+OWNER = {
+    "Sid": "OwnerRead",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::999988887777:role/reader"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::data-one/*",
+    "Condition": {"StringLike": {"aws:UserAgent": "${aws:username} <&>"}},
+}
+TOPIC = "arn:aws:sns:us-east-1:222233334444:quilt-events"
+KEY = "arn:aws:kms:us-east-1:222233334444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def trail(**settings: Any) -> dict[str, Any]:
+    return {"log_bucket_name": "quilt-logs-bucket", **settings}
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "reference": {
+        "control_account_ids": ["111122223333"],
+        "buckets": ["bucket-in-data-account"],
+        "cloudtrail": trail(log_bucket_name="bucket-in-data-account-cloudtrail"),
+    },
+    "3-buckets-2-accounts-advanced": {
+        "control_account_ids": ["111122223333", "444455556666"],
+        "buckets": ["b-one", "b.two", "3rd-bucket"],
+        "action_set": "extended",
+        "cloudtrail": trail(
+            selector_style="advanced", read_write_type="ReadOnly", include_management_events=True
+        ),
+    },
+    "1-bucket-basic": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(1),
+        "cloudtrail": trail(selector_style="basic"),
+    },
+    "250-buckets-basic": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(250),
+        "cloudtrail": trail(),
+    },
+    "250-buckets-advanced": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(250),
+        "cloudtrail": trail(selector_style="advanced"),
+    },
+    "400-buckets-auto": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(400),
+        "partition": "aws-us-gov",
+        "region": "us-gov-west-1",
+        "cloudtrail": trail(kms_key_arn="arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abc"),
+    },
+    "400-buckets-external": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(400),
+        "cloudtrail": {
+            "mode": "external",
+            "log_bucket_name": "existing-logs",
+            "extra_advanced_event_selectors": [
+                {
+                    "name": "lambda",
+                    "field_selectors": [
+                        {"field": "eventCategory", "equals": ["Data"]},
+                        {"field": "resources.type", "equals": ["AWS::Lambda::Function"]},
+                    ],
+                }
+            ],
+        },
+    },
+    "existing-log-bucket-basic-extras": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(3),
+        "tags": {"team": "data ${x}"},
+        "cloudtrail": trail(
+            create_log_bucket=False,
+            is_multi_region_trail=False,
+            extra_event_selectors=[
+                {"read_write_type": "WriteOnly", "include_management_events": True}
+            ],
+        ),
+    },
+    "merged-policy-sns-kms": {
+        "control_account_ids": ["111122223333"],
+        "buckets": [
+            {"name": "data-one", "existing_policy": "POLICY"},
+            {"name": "data.two", "sns_topic_arn": TOPIC, "kms_key_arn": KEY},
+        ],
+        "grant_notification_actions": False,
+        "cloudtrail": {"mode": "none"},
+    },
+    "statement-only": {
+        "control_account_ids": ["111122223333"],
+        "buckets": ["data-one", {"name": "data.two", "sns_topic_arn": TOPIC}],
+        "policy_mode": "statement-only",
+        "cloudtrail": {"mode": "none"},
+    },
+}
+
+
+def model_for(name: str, work: Path) -> config.QuiltCrossAccount:
+    raw = json.loads(json.dumps(CONFIGS[name]))
+    for bucket in raw["buckets"]:
+        if isinstance(bucket, dict) and bucket.get("existing_policy") == "POLICY":
+            path = work / "policy.json"
+            path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [OWNER]}))
+            bucket["existing_policy"] = str(path)
+    return config.validate(raw)
+
+
+def resource_values(module: dict[str, Any]) -> list[tuple[str, str]]:
+    """(type, values) of every managed resource, child modules included, in a canonical order."""
+    found = [
+        (r["type"], json.dumps(r["values"], sort_keys=True))
+        for r in module.get("resources", [])
+        if r["mode"] == "managed"
+    ]
+    for child in module.get("child_modules", []):
+        found.extend(resource_values(child))
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def plans(terraform: Terraform):
+    cache: dict[str, tuple[dict, dict]] = {}
+
+    def plan(name: str) -> tuple[dict, dict]:
+        if name not in cache:
+            work = Path(tempfile.mkdtemp(prefix="parity-", dir=terraform.base / "work"))
+            model = model_for(name, work)
+            writer.write(work, render.render(model), OWNED)
+            root = work / render.ROOT_DIR
+            (root / "all_outputs.tf").write_text(ALL_OUTPUTS)
+            stack_dir = work / "stack"
+            stack_dir.mkdir()
+            (stack_dir / "cdk.tf.json").write_text(
+                json.dumps(terraform_config(synthesized(model)[2]))
+            )
+            cache[name] = (terraform.plan(root), terraform.plan(stack_dir))
+        return cache[name]
+
+    return plan
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_module_and_stack_plan_the_same_resources(plans, name):
+    module_plan, stack_plan = plans(name)
+    module_resources = resource_values(module_plan["planned_values"]["root_module"])
+    stack_resources = resource_values(stack_plan["planned_values"]["root_module"])
+    assert module_resources, "nothing planned"
+    assert [t for t, _ in stack_resources] == [t for t, _ in module_resources]
+    for (rtype, ours), (_, theirs) in zip(module_resources, stack_resources, strict=True):
+        assert json.loads(theirs) == json.loads(ours), rtype
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_module_and_stack_have_the_same_outputs(plans, name):
+    module_plan, stack_plan = plans(name)
+    module_outputs = module_plan["output_changes"]["module"]["after"]
+    # after_unknown is False when nothing is unknown, else a map of the unknown outputs.
+    module_unknown = module_plan["output_changes"]["module"]["after_unknown"] or {}
+    stack_changes = stack_plan["output_changes"]
+    assert set(stack_changes) == set(module_outputs) | {
+        k for k, v in module_unknown.items() if v is True
+    }
+    for key, change in stack_changes.items():
+        if change["after_unknown"] is True:
+            assert module_unknown.get(key) is True, key
+        else:
+            assert change["after"] == module_outputs[key], key
