@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator import cli, config, render, writer
+from tests.bad_configs import BAD_CONFIGS
 from tests.cdktf_fixtures import EXAMPLE_CONFIG, REPO, STACK_NAME, synthesized, terraform_config
 from tests.util import snapshot
 
@@ -256,3 +257,18 @@ def test_replacing_creates_a_missing_target(tmp_path):
     with writer.replacing(target) as staging:
         (staging / "a.txt").write_text("a", "utf-8")
     assert snapshot(target) == {"a.txt": b"a"}
+
+
+@pytest.mark.parametrize(("case", "text", "keys"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_corpus_through_main_py(tmp_path, capsys, case, text, keys):
+    """Every invalid config of the corpus: main.py says exactly what `generate` says, writes
+    nothing, and exits 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, "utf-8")
+    assert cli.main(["generate", "--config", str(bad), "--out", str(tmp_path)]) == cli.EXIT_USAGE
+    expected = capsys.readouterr().err
+    result = run_main("--config", str(bad), cwd=tmp_path)
+    assert result.returncode == cli.EXIT_USAGE
+    assert result.stderr == expected
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
