@@ -214,6 +214,18 @@ def test_planned_policies_and_selectors_equal_the_python_rules(plan_config, case
     assert trail["is_multi_region_trail"] is True and trail["enable_log_file_validation"] is True
 
 
+def test_no_data_source_is_read_per_bucket(plan_config):
+    _, planned = plan_config(raw_config(buckets(300)))
+    children = planned.raw["prior_state"]["values"]["root_module"]["child_modules"]
+    read = [
+        r["address"]
+        for child in children
+        for r in child.get("resources", [])
+        if r["mode"] == "data"
+    ]
+    assert read == ["module.quilt_cross_account.data.aws_caller_identity.current[0]"]
+
+
 def test_log_bucket_policy_equals_the_python_policy(plan_config):
     model, planned = plan_config(raw_config(["bucket-in-data-account"]))
     expected = policy.terraform_json(
