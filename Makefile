@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: generate test lint clean
+.PHONY: generate test lint bench clean
 
 # Set up, then run the main job: render the module for the built-in example config.
 generate: $(VENV)/.base
@@ -16,6 +16,10 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/quilt-cross-account generate --check
 	$(BIN)/python -m pytest -q
+
+# Wall time and peak RSS of whole processes as the bucket count grows (README: Performance).
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/bench.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ import pytest
 
 from generator import config, domain, policy
 from generator.config import ConfigError
-from tests.util import EXAMPLE_CONFIG, REPO
+from tests.util import EXAMPLE_CONFIG, GUIDE_STATEMENT, REPO
 
 
 def test_builtin_example_is_the_shipped_example_file():
@@ -28,32 +28,13 @@ def test_example_model_is_the_reference_setup():
 
 
 def test_reference_policy_is_the_guides_statement_plus_sid():
-    guide = {
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-        "Action": [
-            "s3:GetObject",
-            "s3:GetObjectVersion",
-            "s3:ListBucket",
-            "s3:ListBucketVersions",
-            "s3:DeleteObject",
-            "s3:DeleteObjectVersion",
-            "s3:PutObject",
-            "s3:GetBucketNotification",
-            "s3:PutBucketNotification",
-        ],
-        "Resource": [
-            "arn:aws:s3:::bucket-in-data-account",
-            "arn:aws:s3:::bucket-in-data-account/*",
-        ],
-    }
     model = config.load()
     doc = policy.bucket_policy(
         model.partition, model.control_account_ids, model.actions, "bucket-in-data-account"
     )
     assert doc == {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": "QuiltCrossAccountAccess", **guide}],
+        "Statement": [{"Sid": "QuiltCrossAccountAccess", **GUIDE_STATEMENT}],
     }
 
 

@@ -27,20 +27,9 @@ from tests.cdktf_fixtures import (
     resources,
     synthesized,
 )
-from tests.util import parse_tf
+from tests.util import GUIDE_ACTIONS, parse_tf
 
 TF_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-GUIDE_ACTIONS = [
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:PutObject",
-    "s3:GetBucketNotification",
-    "s3:PutBucketNotification",
-]
 CALLER = "${data.aws_caller_identity.quilt_caller.account_id}"
 KMS_KEY = "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -16,26 +16,10 @@ import pytest
 from generator import cloudtrail, config, domain, policy, render, writer
 from generator.model import QuiltCrossAccount
 from tests.standin.harness import Terraform, TerraformError
-from tests.util import REPO
+from tests.util import GUIDE_STATEMENT, REPO
 
 OWNED = (render.MODULE_DIR, render.ROOT_DIR)
 ACCOUNT = "123456789012"  # what the stand-in's aws_caller_identity reports
-REFERENCE_STATEMENT = {
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-    "Action": [
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        "s3:ListBucket",
-        "s3:ListBucketVersions",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-        "s3:PutObject",
-        "s3:GetBucketNotification",
-        "s3:PutBucketNotification",
-    ],
-    "Resource": ["arn:aws:s3:::bucket-in-data-account", "arn:aws:s3:::bucket-in-data-account/*"],
-}
 # Re-export every module output, so tests see what a caller of the module sees.
 ALL_OUTPUTS = 'output "module" {\n  value = module.quilt_cross_account\n}\n'
 
@@ -165,7 +149,7 @@ def test_reference_policy_is_the_guides_statement(plan_config):
     ]
     assert json.loads(planned_policy) == {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": domain.QUILT_SID, **REFERENCE_STATEMENT}],
+        "Statement": [{"Sid": domain.QUILT_SID, **GUIDE_STATEMENT}],
     }
     ownership = planned.resources['aws_s3_bucket_ownership_controls.this["bucket-in-data-account"]']
     assert ownership["rule"] == [{"object_ownership": "BucketOwnerEnforced"}]

@@ -13,6 +13,25 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
 MODULE = "modules/quilt-cross-account"
 ROOT = "examples/quilt-cross-account"
+# The statement of Quilt's cross-account guide (reference doc), with the example's account id for
+# its CONTROL_ACCOUNT placeholder: written out here, independent of generator.domain.
+GUIDE_ACTIONS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObject",
+    "s3:GetBucketNotification",
+    "s3:PutBucketNotification",
+]
+GUIDE_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": GUIDE_ACTIONS,
+    "Resource": ["arn:aws:s3:::bucket-in-data-account", "arn:aws:s3:::bucket-in-data-account/*"],
+}
 # Values as Terraform sees them: quotes stripped and escapes resolved.
 HCL_VALUES = SerializationOptions(
     strip_string_quotes=True, with_comments=False, explicit_blocks=False
