@@ -51,6 +51,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "buckets": buckets(1),
         "cloudtrail": trail(selector_style="basic"),
     },
+    "1-bucket-advanced": {
+        "control_account_ids": ["111122223333"],
+        "buckets": buckets(1),
+        "cloudtrail": trail(selector_style="advanced"),
+    },
     "250-buckets-basic": {
         "control_account_ids": ["111122223333"],
         "buckets": buckets(250),
