@@ -6,7 +6,6 @@ one line per problem, each naming its key and the rule it breaks.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -263,8 +262,7 @@ def _check_policy_sizes(
         if existing is None:
             size = plain_size(bucket)
         else:
-            statement = policy.quilt_statement(partition, accounts, actions, bucket)
-            doc = policy.merged_bucket_policy(json.loads(existing), statement)
+            doc = policy.applied_bucket_policy(partition, accounts, actions, bucket, existing)
             size = len(policy.terraform_json(doc).encode("utf-8"))
         if size > domain.BUCKET_POLICY_MAX_BYTES:
             p.add(
