@@ -235,3 +235,33 @@ def _api_field(field: FieldSelector) -> dict[str, object]:
         if values:
             api[name] = list(values)
     return api
+
+
+def module_event_selector(selector: EventSelector) -> dict[str, object]:
+    """A basic selector as the module's variables and outputs shape it."""
+    return {
+        "read_write_type": selector.read_write_type,
+        "include_management_events": selector.include_management_events,
+        "data_resources": [
+            {"type": d.type, "values": list(d.values)} for d in selector.data_resources
+        ],
+    }
+
+
+def module_advanced_selector(selector: AdvancedEventSelector) -> dict[str, object]:
+    """An advanced selector as the module's outputs shape it."""
+    return {
+        "name": selector.name,
+        "field_selectors": [module_field_selector(f) for f in selector.field_selectors],
+    }
+
+
+def module_field_selector(field: FieldSelector) -> dict[str, object]:
+    """Every operator present, null when unused: the module normalises them the same way (an
+    empty list is unused; the config cannot tell the two apart)."""
+    return {"field": field.field, **{op: operator_values(field, op) for op in field.OPERATORS}}
+
+
+def operator_values(field: FieldSelector, operator: str) -> list[str] | None:
+    values: Sequence[str] = getattr(field, operator)
+    return list(values) if values else None

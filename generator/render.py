@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from generator import cloudtrail, domain, hcl, interface, policy
-from generator.model import AdvancedEventSelector, EventSelector, FieldSelector, QuiltCrossAccount
+from generator.model import AdvancedEventSelector, QuiltCrossAccount
 
 MODULE_DIR = f"modules/{domain.MODULE_NAME}"
 ROOT_DIR = f"examples/{domain.MODULE_NAME}"
@@ -142,7 +142,10 @@ def module_arguments(model: QuiltCrossAccount) -> str:
             ("kms_key_arn", trail.kms_key_arn),
         ],
         [
-            ("extra_event_selectors", [_event_selector(s) for s in trail.extra_event_selectors]),
+            (
+                "extra_event_selectors",
+                [cloudtrail.module_event_selector(s) for s in trail.extra_event_selectors],
+            ),
             (
                 "extra_advanced_event_selectors",
                 [_advanced_selector(s) for s in trail.extra_advanced_event_selectors],
@@ -167,23 +170,11 @@ def _existing_policies(model: QuiltCrossAccount) -> dict[str, hcl.Raw]:
     }
 
 
-def _event_selector(selector: EventSelector) -> dict[str, Any]:
-    return {
-        "read_write_type": selector.read_write_type,
-        "include_management_events": selector.include_management_events,
-        "data_resources": [
-            {"type": d.type, "values": list(d.values)} for d in selector.data_resources
-        ],
-    }
-
-
 def _advanced_selector(selector: AdvancedEventSelector) -> dict[str, Any]:
-    return {"name": selector.name, "field_selectors": [_field(f) for f in selector.field_selectors]}
-
-
-def _field(field: FieldSelector) -> dict[str, Any]:
-    operators = {op: list(getattr(field, op)) for op in FieldSelector.OPERATORS}
-    return {"field": field.field, **{op: v for op, v in operators.items() if v}}
+    # Operators left unused are left out of the root call, which reads better.
+    shape = cloudtrail.module_advanced_selector(selector)
+    fields = [{k: v for k, v in f.items() if v is not None} for f in shape["field_selectors"]]
+    return {**shape, "field_selectors": fields}
 
 
 def _md_cell(text: str) -> str:

@@ -48,7 +48,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
-from generator import interface, policy
+from generator import cloudtrail, interface, policy
 from generator import model as m
 from generator import stack_values as v
 
@@ -309,7 +309,7 @@ def _advanced_selector(selector: m.AdvancedEventSelector) -> CloudtrailAdvancedE
 
 def _field_selector(field: m.FieldSelector) -> CloudtrailAdvancedEventSelectorFieldSelector:
     def values(operator: str) -> list[str] | None:
-        return v.literal(v.operator_values(field, operator))
+        return v.literal(cloudtrail.operator_values(field, operator))
 
     # jsii calls Terraform's `equals` `equal_to`.
     return CloudtrailAdvancedEventSelectorFieldSelector(

@@ -8,11 +8,11 @@ The values mirror modules/quilt-cross-account (the spec); the domain rules behin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from generator import policy
-from generator.model import AdvancedEventSelector, EventSelector, FieldSelector, QuiltCrossAccount
+from generator import cloudtrail, policy
+from generator.model import QuiltCrossAccount
 
 # A Terraform identifier (resource name, output name): letters, digits, '_' and '-', not
 # starting with a digit or '-'.
@@ -160,43 +160,18 @@ def selector_style(model: QuiltCrossAccount) -> str | None:
 
 def event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
     plan = model.cloudtrail.selectors
-    return [event_selector(s) for s in plan.event_selectors] if plan is not None else []
-
-
-def event_selector(selector: EventSelector) -> dict[str, Any]:
-    return {
-        "read_write_type": selector.read_write_type,
-        "include_management_events": selector.include_management_events,
-        "data_resources": [
-            {"type": d.type, "values": list(d.values)} for d in selector.data_resources
-        ],
-    }
+    return (
+        [cloudtrail.module_event_selector(s) for s in plan.event_selectors]
+        if plan is not None
+        else []
+    )
 
 
 def advanced_event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
     plan = model.cloudtrail.selectors
     if plan is None:
         return []
-    return [advanced_event_selector(s) for s in plan.advanced_event_selectors]
-
-
-def advanced_event_selector(selector: AdvancedEventSelector) -> dict[str, Any]:
-    return {
-        "name": selector.name,
-        "field_selectors": [field_selector(f) for f in selector.field_selectors],
-    }
-
-
-def field_selector(field: FieldSelector) -> dict[str, Any]:
-    """Every operator present, null when unused: the module normalises them the same way (an
-    empty list is unused; the config cannot tell the two apart)."""
-    operators = {op: operator_values(field, op) for op in FieldSelector.OPERATORS}
-    return {"field": field.field, **operators}
-
-
-def operator_values(field: FieldSelector, operator: str) -> list[str] | None:
-    values: Sequence[str] = getattr(field, operator)
-    return list(values) if values else None
+    return [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
 
 
 def log_bucket_read_policy(model: QuiltCrossAccount) -> str | None:

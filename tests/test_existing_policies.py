@@ -8,15 +8,9 @@ import pytest
 
 from generator import config, domain, policy, render
 from generator.config import ConfigError
-from tests.util import HCL_VALUES, blocks
+from tests.util import HCL_VALUES, OWNER_STATEMENT, blocks
 
-OWNER = {
-    "Sid": "OwnerRead",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::999988887777:role/reader"},
-    "Action": "s3:GetObject",
-    "Resource": "arn:aws:s3:::data-one/*",
-}
+OWNER = OWNER_STATEMENT
 OLD_QUILT = {**OWNER, "Sid": domain.QUILT_SID, "Action": "s3:*"}
 
 

@@ -15,17 +15,11 @@ from generator import config, render, writer
 from tests.cdktf_fixtures import synthesized, terraform_config
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
+from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
 
-OWNER = {
-    "Sid": "OwnerRead",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::999988887777:role/reader"},
-    "Action": "s3:GetObject",
-    "Resource": "arn:aws:s3:::data-one/*",
-    "Condition": {"StringLike": {"aws:UserAgent": "${aws:username} <&>"}},
-}
-TOPIC = "arn:aws:sns:us-east-1:222233334444:quilt-events"
-KEY = "arn:aws:kms:us-east-1:222233334444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OWNER = {**OWNER_STATEMENT, "Condition": {"StringLike": {"aws:UserAgent": "${aws:username} <&>"}}}
+TOPIC = TOPIC_ARN
+KEY = KMS_KEY_ARN
 
 
 def trail(**settings: Any) -> dict[str, Any]:

@@ -16,16 +16,11 @@ from hypothesis import strategies as st
 from generator import config, domain, policy, render, writer
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ACCOUNT, ALL_OUTPUTS, OWNED, Planned
+from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
 
-OWNER = {
-    "Sid": "OwnerRead",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::999988887777:role/reader"},
-    "Action": "s3:GetObject",
-    "Resource": "arn:aws:s3:::data-one/*",
-}
-TOPIC = "arn:aws:sns:us-east-1:222233334444:quilt-events"
-KEY = "arn:aws:kms:us-east-1:222233334444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OWNER = OWNER_STATEMENT
+TOPIC = TOPIC_ARN
+KEY = KMS_KEY_ARN
 
 
 def generate(

@@ -32,6 +32,17 @@ GUIDE_STATEMENT = {
     "Action": GUIDE_ACTIONS,
     "Resource": ["arn:aws:s3:::bucket-in-data-account", "arn:aws:s3:::bucket-in-data-account/*"],
 }
+# The data owner's own statement on the bucket `data-one`, and the SNS topic and KMS key of the
+# data account, shared by the tests of existing policies, notifications and keys.
+OWNER_STATEMENT = {
+    "Sid": "OwnerRead",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::999988887777:role/reader"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::data-one/*",
+}
+TOPIC_ARN = "arn:aws:sns:us-east-1:222233334444:quilt-events"
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:222233334444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # Values as Terraform sees them: quotes stripped and escapes resolved.
 HCL_VALUES = SerializationOptions(
     strip_string_quotes=True, with_comments=False, explicit_blocks=False
