@@ -4,6 +4,7 @@ breaks, and returns a safe fallback, so validation goes on and reports everythin
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,11 +134,42 @@ def table_list(p: Problems, key: str, value: object) -> list[Mapping[str, Any]]:
 
 
 def free_text(p: Problems, key: str, text: str) -> None:
-    # The only strings HCL cannot carry: lone surrogates (not UTF-8) and absurd lengths.
+    # The strings Terraform cannot carry unchanged, and absurd lengths.
     if len(text) > MAX_FREE_TEXT:
         p.add(key, f"is {len(text)} characters long; at most {MAX_FREE_TEXT} are supported")
-    if not text.isascii() and not is_utf8(text):
-        p.add(key, "contains a lone surrogate code point, which is not valid UTF-8")
+    problem = unicode_problem(text)
+    if problem:
+        p.add(key, problem)
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why Terraform would not hold `text` exactly as written (None when it would)."""
+    if text.isascii():
+        return None
+    if not is_utf8(text):
+        return "contains a lone surrogate code point, which is not valid UTF-8"
+    if not unicodedata.is_normalized("NFC", text):
+        # Terraform (cty) stores every string in NFC, so AWS would get other code points
+        # than the config says: silently, for a selector that then matches other keys.
+        nfc = unicodedata.normalize("NFC", text)
+        return (
+            "is not in Unicode normalization form NFC, and Terraform normalizes every string "
+            f"to NFC, so AWS would receive {escaped(nfc)} instead of {escaped(text)}; "
+            "write the NFC form"
+        )
+    return None
+
+
+def escaped(text: str) -> str:
+    """`text` quoted with TOML/JSON-style escapes, so look-alike code points show and paste."""
+    inner = "".join(
+        c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else _escape(ord(c)) for c in text
+    )
+    return f'"{inner}"'
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
 def is_utf8(text: str) -> bool:

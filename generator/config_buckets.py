@@ -134,8 +134,10 @@ def _load_policy(
         p.add(key, f"{str(path)!r} is not valid JSON: {exc}")
         return
     problems = policy.existing_policy_problems(doc, partition, bucket)
-    if any(0xD800 <= ord(c) < 0xE000 for text in _strings(doc) for c in text):
-        problems.append("contains a lone surrogate code point, which is not valid UTF-8")
+    for text in dict.fromkeys(_strings(doc)):
+        problem = checks.unicode_problem(text)
+        if problem:
+            problems.append(f"the string {checks.escaped(text)} {problem}")
     for problem in problems:
         p.add(key, f"{str(path)!r}: {problem}")
     if not problems:

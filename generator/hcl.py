@@ -7,6 +7,7 @@ attribute or an interpolation: quotes, backslashes, control characters and templ
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 INDENT = "  "
@@ -23,6 +24,9 @@ class Raw(str):
 
 def string(text: str) -> str:
     """A quoted HCL string literal whose value is exactly `text`."""
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        # Terraform would read back the NFC form, not `text` (config validation says so first).
+        raise HclEncodeError(f"{ascii(text)} is not in Unicode NFC form, which Terraform imposes")
     out = []
     for char in text:
         code = ord(char)

@@ -55,6 +55,16 @@ BAD_CONFIGS: list[tuple[str, str, list[str]]] = [
     ("cloudtrail-not-table", BASE + 'cloudtrail = "create"\n', ["cloudtrail"]),
     ("tags-not-table", _with(BASE + 'tags = ["a"]\n'), ["tags"]),
     ("tag-value-int", _with(BASE + "tags = { team = 1 }\n"), ["tags.team"]),
+    # Terraform would store these in NFC (U+F900 -> U+8C48; e + combining acute -> U+00E9).
+    ("tag-value-not-nfc", _with(BASE + 'tags = { team = "\\uF900" }\n'), ["tags.team"]),
+    (
+        "selector-value-not-nfc",
+        _trail(
+            '[[cloudtrail.extra_advanced_event_selectors]]\nname = "x"\n'
+            'field_selectors = [{ field = "resources.ARN", starts_with = ["arn:aws:s3:::data-bucket/cafe\\u0301/"] }]\n'
+        ),
+        ["cloudtrail.extra_advanced_event_selectors[0].field_selectors[0].starts_with[0]"],
+    ),
     # -- account ids
     (
         "account-short",

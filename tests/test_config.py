@@ -130,6 +130,37 @@ def test_all_problems_are_reported_at_once():
     assert any("did you mean 'action_set'" in p for p in caught.value.problems)
 
 
+def test_text_terraform_would_normalize_is_an_error_showing_both_forms():
+    raw = {
+        "control_account_ids": ["111122223333"],
+        "buckets": ["data-bucket"],
+        "tags": {"team": "\uf900", "caf\u00e9": "caf\u00e9"},  # the second is NFC: fine
+        "cloudtrail": {
+            "log_bucket_name": "quilt-logs-bucket",
+            "extra_event_selectors": [
+                {
+                    "data_resources": [
+                        {
+                            "type": "AWS::S3::Object",
+                            "values": ["arn:aws:s3:::data-bucket/cafe\u0301/"],
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+    with pytest.raises(ConfigError) as caught:
+        config.validate(raw)
+    assert caught.value.problems == [
+        "tags.team: is not in Unicode normalization form NFC, and Terraform normalizes every "
+        'string to NFC, so AWS would receive "\\u8C48" instead of "\\uF900"; write the NFC form',
+        "cloudtrail.extra_event_selectors[0].data_resources[0].values[0]: is not in Unicode "
+        "normalization form NFC, and Terraform normalizes every string to NFC, so AWS would "
+        'receive "arn:aws:s3:::data-bucket/caf\\u00E9/" instead of '
+        '"arn:aws:s3:::data-bucket/cafe\\u0301/"; write the NFC form',
+    ]
+
+
 def test_lone_string_is_a_one_element_list():
     model = config.validate(
         {

@@ -73,6 +73,14 @@ def test_single_object_statement_is_accepted(tmp_path):
         ),
         ({"Statement": [{**OWNER, "Effect": "Maybe"}]}, "Effect must be Allow or Deny"),
         ({"Statement": []}, "non-empty list"),
+        (
+            {
+                "Statement": [
+                    {**OWNER, "Condition": {"StringLike": {"aws:UserAgent": "cafe\u0301"}}}
+                ]
+            },
+            'the string "cafe\\u0301" is not in Unicode normalization form NFC',
+        ),
     ],
 )
 def test_bad_existing_policy_is_a_clear_error(tmp_path, doc, fragment):

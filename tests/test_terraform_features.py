@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import config, domain, policy, render, writer
+from generator import checks, config, domain, policy, render, writer
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ACCOUNT, ALL_OUTPUTS, OWNED, Planned
 from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
@@ -280,14 +281,19 @@ NASTY = st.sampled_from(
         "~>",
     ]
 )
-TEXT = st.lists(
-    st.one_of(NASTY, st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=6)),
-    max_size=10,
-).map("".join)
+UNICODE = st.characters(blacklist_categories=("Cs", "Cc"))
+
+
+def nfc(text: str) -> str:
+    # Terraform keeps only NFC text as written; the config rejects the rest (proven below).
+    return unicodedata.normalize("NFC", text)
+
+
+TEXT = st.lists(st.one_of(NASTY, st.text(UNICODE, max_size=6)), max_size=10).map("".join).map(nfc)
 TAGS = st.dictionaries(
-    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
-        lambda k: not k.lower().startswith("aws:")
-    ),
+    st.text(UNICODE, min_size=1, max_size=12)
+    .map(nfc)
+    .filter(lambda k: not k.lower().startswith("aws:")),
     TEXT.filter(lambda v: len(v) <= 256),
     min_size=1,
     max_size=12,
@@ -329,3 +335,44 @@ def test_terraform_evaluates_hostile_text_to_exactly_the_input(terraform, tags, 
     statement = policy.quilt_statement("aws", model.control_account_ids, model.actions, "data-one")
     expected = policy.terraform_json(policy.merged_bucket_policy(existing, statement))
     assert planned.resources['aws_s3_bucket_policy.this["data-one"]']["policy"] == expected
+
+
+# Canonically equivalent spellings Terraform folds together: compatibility ideographs, the
+# angstrom sign, combining accents, conjoining Hangul jamo; and their NFC forms, kept as written.
+NOT_NFC = ["\uf900", "\u4e0d\uf967", "\u212b", "cafe\u0301", "\u1100\u1161", "e\u0301\u0327"]
+IS_NFC = ["plain", "\u8c48", "caf\u00e9", "\u00c5", "\uac00", "\u0229\u0301", "\U0001f600"]
+
+
+def _hcl_escaped(text: str) -> str:
+    # As the generator writes non-ASCII (hcl.string refuses non-NFC text, so not through it).
+    return "".join(
+        c if c.isascii() else f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}"
+        for c in text
+    )
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    extra=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='"\\$%')),
+        max_size=40,
+    )
+)
+def test_terraform_keeps_exactly_the_strings_the_config_accepts(terraform, extra):
+    """Terraform stores strings in NFC (HCL and JSON syntax alike), which is why the config
+    rejects any other form: the rule and Terraform agree on every string."""
+    probes = NOT_NFC + IS_NFC + extra
+    root = Path(tempfile.mkdtemp(prefix="nfc-", dir=terraform.base / "work"))
+    listed = ", ".join(f'"{_hcl_escaped(t)}"' for t in probes)
+    (root / "hcl.tf").write_text(f'output "hcl" {{\n  value = [{listed}]\n}}\n')
+    (root / "json.tf.json").write_text(json.dumps({"output": {"json": {"value": probes}}}))
+    outputs = terraform.plan(root)["output_changes"]
+    for syntax in ("hcl", "json"):
+        kept = outputs[syntax]["after"]
+        assert kept == [unicodedata.normalize("NFC", t) for t in probes]
+        for text, value in zip(probes, kept, strict=True):
+            accepted = checks.unicode_problem(text) is None
+            assert accepted == (value == text), (syntax, ascii(text), ascii(value))
+    assert all(checks.unicode_problem(t) for t in NOT_NFC)
