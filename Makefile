@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: generate test lint bench clean
+.PHONY: generate test fuzz lint bench clean
 
 # Set up, then run the main job: render the module for the built-in example config.
 generate: $(VENV)/.base
@@ -16,6 +16,14 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/quilt-cross-account generate --check
 	$(BIN)/python -m pytest -q
+
+# The property tests with fresh random examples, FUZZ_ROUNDS times (`make test` repeats the same
+# examples on every run so that its verdict is reproducible).
+FUZZ_ROUNDS ?= 10
+fuzz: $(VENV)/.dev
+	for round in $$(seq $(FUZZ_ROUNDS)); do \
+		HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -m hypothesis || exit 1; \
+	done
 
 # Wall time and peak RSS of whole processes as the bucket count grows (README: Performance).
 bench: $(VENV)/.dev
