@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_FREE_TEXT = 1024
+BYTE_ORDER_MARK = "\ufeff"
 
 
 class ConfigError(Exception):
@@ -148,6 +149,9 @@ def unicode_problem(text: str) -> str | None:
         return None
     if not is_utf8(text):
         return "contains a lone surrogate code point, which is not valid UTF-8"
+    if text.startswith(BYTE_ORDER_MARK):
+        # Terraform's JSON syntax (the CDKTF stack) drops it; its HCL syntax keeps it.
+        return "starts with U+FEFF (a byte order mark), which Terraform's JSON syntax drops"
     if not unicodedata.is_normalized("NFC", text):
         # Terraform (cty) stores every string in NFC, so AWS would get other code points
         # than the config says: silently, for a selector that then matches other keys.

@@ -57,6 +57,8 @@ BAD_CONFIGS: list[tuple[str, str, list[str]]] = [
     ("tag-value-int", _with(BASE + "tags = { team = 1 }\n"), ["tags.team"]),
     # Terraform would store these in NFC (U+F900 -> U+8C48; e + combining acute -> U+00E9).
     ("tag-value-not-nfc", _with(BASE + 'tags = { team = "\\uF900" }\n'), ["tags.team"]),
+    # ... and its JSON syntax (the CDKTF stack) drops a leading byte order mark.
+    ("tag-value-leading-bom", _with(BASE + 'tags = { team = "\\uFEFFx" }\n'), ["tags.team"]),
     (
         "selector-value-not-nfc",
         _trail(

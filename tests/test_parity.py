@@ -87,7 +87,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "existing-log-bucket-basic-extras": {
         "control_account_ids": ["111122223333"],
         "buckets": buckets(3),
-        "tags": {"team": "data ${x}"},
+        # Text both syntaxes must carry exactly: templates, escapes, non-ASCII, an inner BOM.
+        "tags": {
+            "team": "data ${x} %{if y}",
+            "caf\u00e9 \U0001f600": 'q"\\ \u2028 <&> a\ufeff',
+        },
         "cloudtrail": trail(
             create_log_bucket=False,
             is_multi_region_trail=False,

@@ -284,15 +284,15 @@ NASTY = st.sampled_from(
 UNICODE = st.characters(blacklist_categories=("Cs", "Cc"))
 
 
-def nfc(text: str) -> str:
-    # Terraform keeps only NFC text as written; the config rejects the rest (proven below).
-    return unicodedata.normalize("NFC", text)
+def kept(text: str) -> str:
+    # Text as Terraform keeps it, which is all the config accepts (proven below).
+    return unicodedata.normalize("NFC", text).lstrip(checks.BYTE_ORDER_MARK)
 
 
-TEXT = st.lists(st.one_of(NASTY, st.text(UNICODE, max_size=6)), max_size=10).map("".join).map(nfc)
+TEXT = st.lists(st.one_of(NASTY, st.text(UNICODE, max_size=6)), max_size=10).map("".join).map(kept)
 TAGS = st.dictionaries(
     st.text(UNICODE, min_size=1, max_size=12)
-    .map(nfc)
+    .map(kept)
     .filter(lambda k: not k.lower().startswith("aws:")),
     TEXT.filter(lambda v: len(v) <= 256),
     min_size=1,
@@ -337,10 +337,20 @@ def test_terraform_evaluates_hostile_text_to_exactly_the_input(terraform, tags, 
     assert planned.resources['aws_s3_bucket_policy.this["data-one"]']["policy"] == expected
 
 
-# Canonically equivalent spellings Terraform folds together: compatibility ideographs, the
-# angstrom sign, combining accents, conjoining Hangul jamo; and their NFC forms, kept as written.
-NOT_NFC = ["\uf900", "\u4e0d\uf967", "\u212b", "cafe\u0301", "\u1100\u1161", "e\u0301\u0327"]
-IS_NFC = ["plain", "\u8c48", "caf\u00e9", "\u00c5", "\uac00", "\u0229\u0301", "\U0001f600"]
+# Terraform changes these: canonically equivalent spellings it folds to NFC (compatibility
+# ideographs, the angstrom sign, combining accents, conjoining Hangul jamo), and a leading byte
+# order mark, which its JSON syntax drops. It keeps the NFC forms and a BOM further in.
+CHANGED = [
+    "\uf900",
+    "\u4e0d\uf967",
+    "\u212b",
+    "cafe\u0301",
+    "\u1100\u1161",
+    "e\u0301\u0327",
+    "\ufeffa",
+    "\ufeff\ufeff",
+]
+KEPT = ["plain", "\u8c48", "caf\u00e9", "\u00c5", "\uac00", "\u0229\u0301", "\U0001f600", "a\ufeff"]
 
 
 def _hcl_escaped(text: str) -> str:
@@ -361,18 +371,19 @@ def _hcl_escaped(text: str) -> str:
     )
 )
 def test_terraform_keeps_exactly_the_strings_the_config_accepts(terraform, extra):
-    """Terraform stores strings in NFC (HCL and JSON syntax alike), which is why the config
-    rejects any other form: the rule and Terraform agree on every string."""
-    probes = NOT_NFC + IS_NFC + extra
+    """Terraform stores strings in NFC (HCL and JSON syntax alike) and its JSON syntax drops a
+    leading BOM, which is why the config rejects such text: the rule and Terraform agree on
+    every string, for the module (HCL) and the CDKTF stack (JSON)."""
+    probes = CHANGED + KEPT + extra
     root = Path(tempfile.mkdtemp(prefix="nfc-", dir=terraform.base / "work"))
     listed = ", ".join(f'"{_hcl_escaped(t)}"' for t in probes)
     (root / "hcl.tf").write_text(f'output "hcl" {{\n  value = [{listed}]\n}}\n')
     (root / "json.tf.json").write_text(json.dumps({"output": {"json": {"value": probes}}}))
     outputs = terraform.plan(root)["output_changes"]
-    for syntax in ("hcl", "json"):
-        kept = outputs[syntax]["after"]
-        assert kept == [unicodedata.normalize("NFC", t) for t in probes]
-        for text, value in zip(probes, kept, strict=True):
-            accepted = checks.unicode_problem(text) is None
-            assert accepted == (value == text), (syntax, ascii(text), ascii(value))
-    assert all(checks.unicode_problem(t) for t in NOT_NFC)
+    from_hcl, from_json = outputs["hcl"]["after"], outputs["json"]["after"]
+    assert from_hcl == [unicodedata.normalize("NFC", t) for t in probes]
+    assert from_json == [n.removeprefix(checks.BYTE_ORDER_MARK) for n in from_hcl]
+    for text, in_hcl, in_json in zip(probes, from_hcl, from_json, strict=True):
+        accepted = checks.unicode_problem(text) is None
+        assert accepted == (in_hcl == in_json == text), (ascii(text), ascii(in_hcl), ascii(in_json))
+    assert all(checks.unicode_problem(t) for t in CHANGED)
