@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator import hcl
+
 MAX_FREE_TEXT = 1024
 BYTE_ORDER_MARK = "\ufeff"
 
@@ -167,13 +169,9 @@ def unicode_problem(text: str) -> str | None:
 def escaped(text: str) -> str:
     """`text` quoted with TOML/JSON-style escapes, so look-alike code points show and paste."""
     inner = "".join(
-        c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else _escape(ord(c)) for c in text
+        c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else hcl.code_point_escape(c) for c in text
     )
     return f'"{inner}"'
-
-
-def _escape(code: int) -> str:
-    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
 def is_utf8(text: str) -> bool:

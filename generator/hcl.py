@@ -36,15 +36,19 @@ def string(text: str) -> str:
             out.append(char)
         elif 0xD800 <= code < 0xE000:
             raise HclEncodeError(f"lone surrogate U+{code:04X} cannot be written as UTF-8")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04X}")
         else:
-            out.append(f"\\U{code:08X}")
+            out.append(code_point_escape(char))
     # Template sequences stay literal as `\u0024{` / `\u0025{`: HCL finds interpolations in the
     # source text before it resolves escapes. (Its own `$${` escape trips parsers such as
     # python-hcl2 when no `}` follows.)
     literal = "".join(out).replace("${", "\\u0024{").replace("%{", "\\u0025{")
     return f'"{literal}"'
+
+
+def code_point_escape(char: str) -> str:
+    """`\\uXXXX` or `\\UXXXXXXXX`: the same in HCL, TOML and (within the BMP) JSON strings."""
+    code = ord(char)
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
 def value(obj: object, depth: int = 0) -> str:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import checks, config, domain, policy, render, writer
+from generator import checks, config, domain, hcl, policy, render, writer
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ACCOUNT, ALL_OUTPUTS, OWNED, Planned
 from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
@@ -355,10 +355,7 @@ KEPT = ["plain", "\u8c48", "caf\u00e9", "\u00c5", "\uac00", "\u0229\u0301", "\U0
 
 def _hcl_escaped(text: str) -> str:
     # As the generator writes non-ASCII (hcl.string refuses non-NFC text, so not through it).
-    return "".join(
-        c if c.isascii() else f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}"
-        for c in text
-    )
+    return "".join(c if c.isascii() else hcl.code_point_escape(c) for c in text)
 
 
 @settings(
