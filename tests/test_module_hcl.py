@@ -6,8 +6,9 @@ import re
 
 import hcl2
 import pytest
+from quilt_cross_account import cloudtrail, config, domain
+from quilt_cross_account.terraform import hcl, interface, render
 
-from generator import cloudtrail, config, domain, hcl, interface, render
 from tests.util import HCL_VALUES, REPO, blocks, parse_tf, resources
 
 MODULE_DIR = REPO / render.MODULE_DIR

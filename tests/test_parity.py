@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from quilt_cross_account import config, writer
+from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.terraform import render
 
-from generator import config, render, writer
 from tests.cdktf_fixtures import synthesized, terraform_config
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
@@ -118,7 +120,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
-def model_for(name: str, work: Path) -> config.QuiltCrossAccount:
+def model_for(name: str, work: Path) -> DataAccountSetup:
     raw = json.loads(json.dumps(CONFIGS[name]))
     for bucket in raw["buckets"]:
         if isinstance(bucket, dict) and bucket.get("existing_policy") == "POLICY":

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from quilt_cross_account import writer
+from quilt_cross_account.terraform import render
 
-from generator import render, writer
 from tests.util import REPO, config_text, snapshot, write_config
 
 OWNED = (render.MODULE_DIR, render.ROOT_DIR)
@@ -22,7 +23,7 @@ def start(config: Path, out: Path, user: int | None = None) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
-        "generator",
+        "quilt_cross_account",
         "generate",
         "--config",
         str(config),

@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from quilt_cross_account import config, domain, policy, writer
+from quilt_cross_account.config import fields
+from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.terraform import hcl, render
 
-from generator import checks, config, domain, hcl, policy, render, writer
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ACCOUNT, ALL_OUTPUTS, OWNED, Planned
 from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
@@ -26,7 +29,7 @@ KEY = KMS_KEY_ARN
 
 def generate(
     terraform: Terraform, toml: str, files: dict[str, Any] | None = None, extra_tf: str = ""
-) -> tuple[config.QuiltCrossAccount, Path]:
+) -> tuple[DataAccountSetup, Path]:
     """Write a config (and policy files) into a fresh directory, generate, return the root."""
     base = Path(tempfile.mkdtemp(prefix="feat-", dir=terraform.base / "work"))
     for name, doc in (files or {}).items():
@@ -286,7 +289,7 @@ UNICODE = st.characters(blacklist_categories=("Cs", "Cc"))
 
 def kept(text: str) -> str:
     # Text as Terraform keeps it, which is all the config accepts (proven below).
-    return unicodedata.normalize("NFC", text).lstrip(checks.BYTE_ORDER_MARK)
+    return unicodedata.normalize("NFC", text).lstrip(fields.BYTE_ORDER_MARK)
 
 
 TEXT = st.lists(st.one_of(NASTY, st.text(UNICODE, max_size=6)), max_size=10).map("".join).map(kept)
@@ -379,8 +382,8 @@ def test_terraform_keeps_exactly_the_strings_the_config_accepts(terraform, extra
     outputs = terraform.plan(root)["output_changes"]
     from_hcl, from_json = outputs["hcl"]["after"], outputs["json"]["after"]
     assert from_hcl == [unicodedata.normalize("NFC", t) for t in probes]
-    assert from_json == [n.removeprefix(checks.BYTE_ORDER_MARK) for n in from_hcl]
+    assert from_json == [n.removeprefix(fields.BYTE_ORDER_MARK) for n in from_hcl]
     for text, in_hcl, in_json in zip(probes, from_hcl, from_json, strict=True):
-        accepted = checks.unicode_problem(text) is None
+        accepted = fields.unicode_problem(text) is None
         assert accepted == (in_hcl == in_json == text), (ascii(text), ascii(in_hcl), ascii(in_json))
-    assert all(checks.unicode_problem(t) for t in CHANGED)
+    assert all(fields.unicode_problem(t) for t in CHANGED)

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from quilt_cross_account import cloudtrail, config, domain, policy, writer
+from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.terraform import render
 
-from generator import cloudtrail, config, domain, policy, render, writer
-from generator.model import QuiltCrossAccount
 from tests.standin.harness import Terraform, TerraformError
 from tests.util import GUIDE_STATEMENT, REPO
 
@@ -59,11 +60,11 @@ class Planned:
 @pytest.fixture(scope="module")
 def plan_config(
     terraform: Terraform, tmp_path_factory
-) -> Callable[..., tuple[QuiltCrossAccount, Planned]]:
+) -> Callable[..., tuple[DataAccountSetup, Planned]]:
     """Generate the module and root call for a config, then plan the root once per config."""
-    cache: dict[str, tuple[QuiltCrossAccount, Planned]] = {}
+    cache: dict[str, tuple[DataAccountSetup, Planned]] = {}
 
-    def plan(raw: dict) -> tuple[QuiltCrossAccount, Planned]:
+    def plan(raw: dict) -> tuple[DataAccountSetup, Planned]:
         key = json.dumps(raw, sort_keys=True)
         if key not in cache:
             model = config.validate(raw)
@@ -229,7 +230,7 @@ def test_log_bucket_policy_equals_the_python_policy(plan_config):
 # ------------------------------------------------------ selector planning: HCL vs Python
 
 
-def python_selectors(model: QuiltCrossAccount) -> dict[str, Any]:
+def python_selectors(model: DataAccountSetup) -> dict[str, Any]:
     plan = model.cloudtrail.selectors
     return {
         "style": plan.style,

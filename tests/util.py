@@ -52,7 +52,7 @@ HCL_VALUES = SerializationOptions(
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m generator ARGS` in a fresh process, as a user would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "generator", *map(str, args)],
+        [sys.executable, "-m", "quilt_cross_account", *map(str, args)],
         cwd=cwd or REPO,
         capture_output=True,
         text=True,

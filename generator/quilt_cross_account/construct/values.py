@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from generator import cloudtrail, policy
-from generator.model import QuiltCrossAccount
+from quilt_cross_account import cloudtrail, policy
+from quilt_cross_account.model import DataAccountSetup
 
 # A Terraform identifier (resource name, output name): letters, digits, '_' and '-', not
 # starting with a digit or '-'.
@@ -91,7 +91,7 @@ def literal(value: Any) -> Any:
 # Output values, shaped exactly like the module's outputs.tf (None stands for null).
 
 
-def applied_bucket_policies(model: QuiltCrossAccount) -> dict[str, str]:
+def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
     """Bucket name -> the policy JSON the module applies (existing statements merged with
     Quilt's), byte for byte what its jsonencode() produces. Empty in statement-only mode."""
     if model.policy_mode != MANAGED:
@@ -111,7 +111,7 @@ def applied_bucket_policies(model: QuiltCrossAccount) -> dict[str, str]:
     }
 
 
-def quilt_statements(model: QuiltCrossAccount) -> dict[str, str]:
+def quilt_statements(model: DataAccountSetup) -> dict[str, str]:
     """Bucket name -> a policy JSON holding only Quilt's statement."""
     return {
         bucket: policy.terraform_json(
@@ -121,7 +121,7 @@ def quilt_statements(model: QuiltCrossAccount) -> dict[str, str]:
     }
 
 
-def sns_topic_policies(model: QuiltCrossAccount) -> dict[str, str]:
+def sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
     """Topic ARN -> its policy JSON, for every topic some bucket publishes to."""
     buckets_of: dict[str, list[str]] = {}
     for bucket, topic in model.sns_topic_arns:
@@ -134,12 +134,12 @@ def sns_topic_policies(model: QuiltCrossAccount) -> dict[str, str]:
     }
 
 
-def applied_sns_topic_policies(model: QuiltCrossAccount) -> dict[str, str]:
+def applied_sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
     """The topic policies the module applies: all of them in managed mode, none otherwise."""
     return sns_topic_policies(model) if model.policy_mode == MANAGED else {}
 
 
-def kms_key_policies(model: QuiltCrossAccount) -> dict[str, str]:
+def kms_key_policies(model: DataAccountSetup) -> dict[str, str]:
     """Key ARN -> the key-policy statement for every key some bucket is encrypted with."""
     document = policy.terraform_json(
         policy.kms_key_policy(model.partition, model.control_account_ids)
@@ -147,18 +147,18 @@ def kms_key_policies(model: QuiltCrossAccount) -> dict[str, str]:
     return {key: document for key in sorted({key for _, key in model.kms_key_arns})}
 
 
-def principal_arns(model: QuiltCrossAccount) -> list[str]:
+def principal_arns(model: DataAccountSetup) -> list[str]:
     # The module's `principal_arns` local, which is exactly what `policy.principal` grants.
     arns = policy.principal(model.partition, model.control_account_ids)["AWS"]
     return [arns] if isinstance(arns, str) else list(arns)
 
 
-def selector_style(model: QuiltCrossAccount) -> str | None:
+def selector_style(model: DataAccountSetup) -> str | None:
     plan = model.cloudtrail.selectors
     return plan.style if plan is not None else None  # no plan: trail mode "none"
 
 
-def event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
+def event_selectors(model: DataAccountSetup) -> list[dict[str, Any]]:
     plan = model.cloudtrail.selectors
     return (
         [cloudtrail.module_event_selector(s) for s in plan.event_selectors]
@@ -167,14 +167,14 @@ def event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
     )
 
 
-def advanced_event_selectors(model: QuiltCrossAccount) -> list[dict[str, Any]]:
+def advanced_event_selectors(model: DataAccountSetup) -> list[dict[str, Any]]:
     plan = model.cloudtrail.selectors
     if plan is None:
         return []
     return [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
 
 
-def log_bucket_read_policy(model: QuiltCrossAccount) -> str | None:
+def log_bucket_read_policy(model: DataAccountSetup) -> str | None:
     log_bucket = model.cloudtrail.log_bucket_name
     if log_bucket is None:
         return None

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import checks, domain, policy
-from generator.checks import Problems
+from quilt_cross_account import domain, policy
+from quilt_cross_account.config import fields
+from quilt_cross_account.config.fields import Problems
 
 MAX_BUCKETS = 10_000
 BUCKET_KEYS = {"name", "existing_policy", "sns_topic_arn", "kms_key_arn"}
@@ -39,7 +40,7 @@ def parse(
     if isinstance(value, str):
         value = [value]  # a lone string is an obvious one-element list
     if not isinstance(value, list):
-        p.add("buckets", f"must be a list of bucket names, not {checks.type_name(value)}")
+        p.add("buckets", f"must be a list of bucket names, not {fields.type_name(value)}")
         return Buckets()
     if not value:
         p.add("buckets", "must not be empty")
@@ -53,22 +54,22 @@ def parse(
         options: Mapping[str, Any] = {}
         if isinstance(item, Mapping):
             options = item
-            checks.unknown_keys(p, f"{at}.", item, BUCKET_KEYS)
-            name = checks.string(p, item, "name", None, f"{at}.")
+            fields.unknown_keys(p, f"{at}.", item, BUCKET_KEYS)
+            name = fields.string(p, item, "name", None, f"{at}.")
             if name is None:
                 p.add(f"{at}.name", "is required")
                 continue
         elif isinstance(item, str):
             name = item
-            checks.free_text(p, at, name)
+            fields.free_text(p, at, name)
         else:
-            p.add(at, f"must be a bucket name or a table, not {checks.type_name(item)}")
+            p.add(at, f"must be a bucket name or a table, not {fields.type_name(item)}")
             continue
         for rule in domain.bucket_name_problems(name):
             p.add(at, f"{name!r} {rule}")
         result.names.append(name)
         _options(p, at, name, options, partition, result, explicit_policies)
-    checks.unique(p, "buckets", result.names)
+    fields.unique(p, "buckets", result.names)
 
     for name, (key, path) in explicit_policies.items():
         _load_policy(p, key, _resolve(path, base_dir), partition, name, result)
@@ -93,17 +94,17 @@ def _options(
     result: Buckets,
     explicit_policies: dict[str, tuple[str, str]],
 ) -> None:
-    path = checks.string(p, options, "existing_policy", None, f"{at}.")
+    path = fields.string(p, options, "existing_policy", None, f"{at}.")
     if path is not None:
         explicit_policies[name] = (f"{at}.existing_policy", path)
-    topic = checks.string(p, options, "sns_topic_arn", None, f"{at}.")
+    topic = fields.string(p, options, "sns_topic_arn", None, f"{at}.")
     if topic is not None:
         if not re.fullmatch(domain.SNS_TOPIC_ARN_PATTERN, topic):
             p.add(f"{at}.sns_topic_arn", f"{topic!r} must be an SNS topic ARN")
         elif topic.split(":")[1] != partition:
             p.add(f"{at}.sns_topic_arn", f"{topic!r} is not in partition {partition!r}")
         result.sns_topic_arns[name] = topic
-    key = checks.string(p, options, "kms_key_arn", None, f"{at}.")
+    key = fields.string(p, options, "kms_key_arn", None, f"{at}.")
     if key is not None:
         if not re.fullmatch(domain.KMS_KEY_ID_ARN_PATTERN, key):
             p.add(f"{at}.kms_key_arn", f"{key!r} must be a KMS key ARN (arn:...:kms:...:key/...)")
@@ -135,9 +136,9 @@ def _load_policy(
         return
     problems = policy.existing_policy_problems(doc, partition, bucket)
     for text in dict.fromkeys(_strings(doc)):
-        problem = checks.unicode_problem(text)
+        problem = fields.unicode_problem(text)
         if problem:
-            problems.append(f"the string {checks.escaped(text)} {problem}")
+            problems.append(f"the string {fields.escaped(text)} {problem}")
     for problem in problems:
         p.add(key, f"{str(path)!r}: {problem}")
     if not problems:

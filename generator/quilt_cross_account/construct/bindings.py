@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable
 
 # jsii starts Node when `_jsii` is loaded below: choose the Node first.
-from generator import node  # noqa: F401
+from quilt_cross_account.construct import node  # noqa: F401
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from generator import domain
+from quilt_cross_account import domain
+from quilt_cross_account.errors import OutputError
 
 MANIFEST = f".{domain.GENERATOR_NAME}.json"
 STAGING_PREFIX = f".{domain.GENERATOR_NAME}.tmp-"
@@ -30,10 +31,6 @@ STAGING_PREFIX = f".{domain.GENERATOR_NAME}.tmp-"
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl", "terraform.tfstate*", "*.tfplan")
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-class OutputError(Exception):
-    """The output directory cannot be written as asked (reported like a config error)."""
 
 
 @dataclass(frozen=True)

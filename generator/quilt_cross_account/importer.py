@@ -13,21 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import config
-from generator.checks import ConfigError
+from quilt_cross_account import config
+from quilt_cross_account.errors import AwsReadError, ConfigError
+from quilt_cross_account.model import DataAccountSetup
 
 DEFAULT_POLICIES_DIR = "policies"
 SELECTORS_FILE = "trail-selectors.json"
 # Keys `validate` would resolve against files that may not exist yet (this command creates them).
 _FILE_KEYS = ("existing_policy",)
-
-
-class AwsReadError(Exception):
-    """Reading from AWS failed; `problems` holds one line per failure."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass
@@ -44,9 +37,7 @@ class Targets:
     selectors_file: Path | None
 
 
-def plan_targets(
-    path: Path | None, policies_dir: str | None
-) -> tuple[config.QuiltCrossAccount, Targets]:
+def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccountSetup, Targets]:
     """The validated config (ignoring the files this command writes) and where each read goes."""
     raw, base_dir = config.read_config(path)
     base = base_dir or Path.cwd()
@@ -77,7 +68,7 @@ def plan_targets(
     return model, Targets(files, selectors)
 
 
-def read(model: config.QuiltCrossAccount, session: Any) -> Snapshot:
+def read(model: DataAccountSetup, session: Any) -> Snapshot:
     """Everything the config's buckets and trail look like now."""
     from botocore.exceptions import BotoCoreError, ClientError
 

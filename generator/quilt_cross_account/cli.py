@@ -1,4 +1,4 @@
-"""Command line: `quilt-cross-account generate` (also `python -m generator`)."""
+"""Command line: `quilt-cross-account generate` (also `python -m quilt_cross_account`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator import config, domain, render, writer
-from generator import importer as importer_module
-
-EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2  # EXIT_DRIFT: --check differences, AWS read errors
-OWNED_DIRS = (render.MODULE_DIR, render.ROOT_DIR)
+from quilt_cross_account import config, domain, errors, writer
+from quilt_cross_account import importer as importer_module
+from quilt_cross_account.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from quilt_cross_account.terraform import render
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,11 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def import_policies(args: argparse.Namespace) -> int:
     try:
         report = importer_module.run(args.config, args.profile, args.region, args.policies_dir)
-    except config.ConfigError as exc:
-        report_problems(exc.problems)
+    except errors.ConfigError as exc:
+        errors.report(exc)
         return EXIT_USAGE
-    except importer_module.AwsReadError as exc:
-        report_problems(exc.problems)
+    except errors.AwsReadError as exc:
+        errors.report(exc)
         print("nothing was written", file=sys.stderr)
         return EXIT_DRIFT
     for line in report:
@@ -112,16 +111,16 @@ def generate(args: argparse.Namespace) -> int:
         model = config.load(args.config, overrides_from(args))
         files = render.render(model)
         if args.check:
-            drift = writer.check(args.out, files, OWNED_DIRS)
+            drift = writer.check(args.out, files, render.OWNED_DIRS)
             if drift is None:
-                print(f"up to date: {', '.join(OWNED_DIRS)}")
+                print(f"up to date: {', '.join(render.OWNED_DIRS)}")
                 return EXIT_OK
             sys.stdout.write(drift.diff)
             print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
             return EXIT_DRIFT
-        writer.write(args.out, files, OWNED_DIRS, force=args.force)
-    except (config.ConfigError, writer.OutputError) as exc:
-        report(exc)
+        writer.write(args.out, files, render.OWNED_DIRS, force=args.force)
+    except (errors.ConfigError, errors.OutputError) as exc:
+        errors.report(exc)
         return EXIT_USAGE
     trail = model.cloudtrail
     if trail.mode == "external":
@@ -135,19 +134,10 @@ def generate(args: argparse.Namespace) -> int:
     selectors = trail.selectors
     style = selectors.style if selectors else "none (already logged elsewhere)"
     print(
-        f"wrote {', '.join(OWNED_DIRS)} under {args.out} for {len(model.bucket_names)} bucket(s); "
-        f"CloudTrail selectors: {style}"
+        f"wrote {', '.join(render.OWNED_DIRS)} under {args.out} for "
+        f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
     )
     return EXIT_OK
-
-
-def report(exc: Exception) -> None:
-    report_problems(exc.problems if isinstance(exc, config.ConfigError) else [str(exc)])
-
-
-def report_problems(problems: Sequence[str]) -> None:
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
 
 
 if __name__ == "__main__":

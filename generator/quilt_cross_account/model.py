@@ -99,7 +99,7 @@ class CloudTrail:
 
 
 @dataclass(frozen=True)
-class QuiltCrossAccount:
+class DataAccountSetup:
     """Everything needed to connect Quilt in the control account(s) to the data buckets."""
 
     control_account_ids: tuple[str, ...]

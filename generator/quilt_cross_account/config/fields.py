@@ -9,18 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import hcl
+from quilt_cross_account.errors import ConfigError
+from quilt_cross_account.terraform import hcl
+
+__all__ = ["ConfigError", "Problems"]
 
 MAX_FREE_TEXT = 1024
 BYTE_ORDER_MARK = "\ufeff"
-
-
-class ConfigError(Exception):
-    """Every problem found in a config, each as 'key: rule'."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @dataclass

@@ -8,9 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator import checks, domain
-from generator.checks import Problems
-from generator.model import AdvancedEventSelector, DataResource, EventSelector, FieldSelector
+from quilt_cross_account import domain
+from quilt_cross_account.config import fields
+from quilt_cross_account.config.fields import Problems
+from quilt_cross_account.model import (
+    AdvancedEventSelector,
+    DataResource,
+    EventSelector,
+    FieldSelector,
+)
 
 BASIC_KEY = "cloudtrail.extra_event_selectors"
 ADVANCED_KEY = "cloudtrail.extra_advanced_event_selectors"
@@ -19,22 +25,22 @@ FIELD_SELECTOR_KEYS = {"field", *FieldSelector.OPERATORS}
 
 def event_selectors(p: Problems, raw: object, key: str = BASIC_KEY) -> tuple[EventSelector, ...]:
     selectors = []
-    for i, item in enumerate(checks.table_list(p, key, raw)):
+    for i, item in enumerate(fields.table_list(p, key, raw)):
         at = f"{key}[{i}]"
-        checks.unknown_keys(
+        fields.unknown_keys(
             p, f"{at}.", item, {"read_write_type", "include_management_events", "data_resources"}
         )
-        rw = checks.choice(p, item, "read_write_type", domain.READ_WRITE_TYPES, "All", f"{at}.")
-        management = checks.boolean(p, item, "include_management_events", False, f"{at}.")
+        rw = fields.choice(p, item, "read_write_type", domain.READ_WRITE_TYPES, "All", f"{at}.")
+        management = fields.boolean(p, item, "include_management_events", False, f"{at}.")
         resources = []
-        listed = checks.table_list(p, f"{at}.data_resources", item.get("data_resources"))
+        listed = fields.table_list(p, f"{at}.data_resources", item.get("data_resources"))
         for j, res in enumerate(listed):
             rat = f"{at}.data_resources[{j}]"
-            checks.unknown_keys(p, f"{rat}.", res, {"type", "values"})
-            rtype = checks.string(p, res, "type", None, f"{rat}.")
+            fields.unknown_keys(p, f"{rat}.", res, {"type", "values"})
+            rtype = fields.string(p, res, "type", None, f"{rat}.")
             if rtype is None:
                 p.add(f"{rat}.type", "is required")
-            values = checks.string_list(p, res, "values", required=True, prefix=f"{rat}.")
+            values = fields.string_list(p, res, "values", required=True, prefix=f"{rat}.")
             resources.append(DataResource(rtype or "", tuple(values)))
         if not resources and not management:
             p.add(at, "must have data_resources or include_management_events = true")
@@ -46,30 +52,30 @@ def advanced_selectors(
     p: Problems, raw: object, key: str = ADVANCED_KEY
 ) -> tuple[AdvancedEventSelector, ...]:
     selectors = []
-    for i, item in enumerate(checks.table_list(p, key, raw)):
+    for i, item in enumerate(fields.table_list(p, key, raw)):
         at = f"{key}[{i}]"
-        checks.unknown_keys(p, f"{at}.", item, {"name", "field_selectors"})
-        name = checks.string(p, item, "name", None, f"{at}.")
+        fields.unknown_keys(p, f"{at}.", item, {"name", "field_selectors"})
+        name = fields.string(p, item, "name", None, f"{at}.")
         if name is None:
             p.add(f"{at}.name", "is required (it identifies the selector when merging)")
-        fields = []
-        listed = checks.table_list(p, f"{at}.field_selectors", item.get("field_selectors"))
+        conditions = []
+        listed = fields.table_list(p, f"{at}.field_selectors", item.get("field_selectors"))
         for j, fs in enumerate(listed):
             fat = f"{at}.field_selectors[{j}]"
-            checks.unknown_keys(p, f"{fat}.", fs, FIELD_SELECTOR_KEYS)
-            fname = checks.string(p, fs, "field", None, f"{fat}.")
+            fields.unknown_keys(p, f"{fat}.", fs, FIELD_SELECTOR_KEYS)
+            fname = fields.string(p, fs, "field", None, f"{fat}.")
             if fname is None:
                 p.add(f"{fat}.field", "is required")
             ops = {
-                op: tuple(checks.string_list(p, fs, op, prefix=f"{fat}."))
+                op: tuple(fields.string_list(p, fs, op, prefix=f"{fat}."))
                 for op in FieldSelector.OPERATORS
             }
             if not any(ops.values()):
                 p.add(fat, f"needs at least one of {', '.join(FieldSelector.OPERATORS)}")
-            fields.append(FieldSelector(fname or "", **ops))
-        if not fields:
+            conditions.append(FieldSelector(fname or "", **ops))
+        if not conditions:
             p.add(f"{at}.field_selectors", "must have at least one field selector")
-        selectors.append(AdvancedEventSelector(name or "", tuple(fields)))
+        selectors.append(AdvancedEventSelector(name or "", tuple(conditions)))
     return tuple(selectors)
 
 
@@ -85,7 +91,7 @@ def from_api_file(
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         p.add(key, f"{str(path)!r} is not readable JSON: {exc}")
         return (), ()
-    doc = checks.table(p, key, doc)
+    doc = fields.table(p, key, doc)
     basic = [_basic_from_api(s) for s in doc.get("EventSelectors") or [] if isinstance(s, Mapping)]
     advanced = [
         _advanced_from_api(s)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator import domain, hcl
+from quilt_cross_account import domain
+from quilt_cross_account.terraform import hcl
 
 NO_DEFAULT = object()
 

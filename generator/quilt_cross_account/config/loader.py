@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from generator import checks, config_buckets, config_selectors, domain, policy
-from generator.checks import ConfigError, Problems
-from generator.cloudtrail import SelectorLimitError, plan_selectors
-from generator.model import CloudTrail, EventSelector, QuiltCrossAccount
+from quilt_cross_account import domain, policy
+from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
+from quilt_cross_account.config import bucket_tables, fields, selector_tables
+from quilt_cross_account.config.fields import Problems
+from quilt_cross_account.errors import ConfigError
+from quilt_cross_account.model import CloudTrail, DataAccountSetup, EventSelector
 
 __all__ = ["ConfigError", "load", "read_config", "validate", "example_config_text"]
 
@@ -58,7 +61,11 @@ CLOUDTRAIL_DEFAULTS: dict[str, Any] = {
 
 
 def example_config_text() -> str:
-    return (Path(__file__).parent / "examples" / EXAMPLE_CONFIG).read_text("utf-8")
+    return (
+        resources.files("quilt_cross_account")
+        .joinpath("examples", EXAMPLE_CONFIG)
+        .read_text("utf-8")
+    )
 
 
 def read_config(path: Path | None) -> tuple[dict[str, Any], Path | None]:
@@ -81,7 +88,7 @@ def _parse_toml(text: str, origin: str) -> dict[str, Any]:
         raise ConfigError([f"<toml>: {origin} is not valid TOML: {exc}"]) from None
 
 
-def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> QuiltCrossAccount:
+def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> DataAccountSetup:
     raw, base_dir = read_config(path)
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return validate(raw, base_dir)
@@ -91,36 +98,36 @@ def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -
 # Validation
 
 
-def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> QuiltCrossAccount:
+def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccountSetup:
     """Check every rule, report all problems at once, and return the model.
 
     Relative paths in the config (policy files) are resolved against `base_dir`.
     """
     p = Problems()
-    checks.unknown_keys(p, "", raw, TOP_LEVEL_KEYS)
+    fields.unknown_keys(p, "", raw, TOP_LEVEL_KEYS)
 
-    accounts = checks.string_list(
+    accounts = fields.string_list(
         p, raw, "control_account_ids", required=True, limit=MAX_CONTROL_ACCOUNTS
     )
     for i, account in enumerate(accounts):
         if not re.fullmatch(domain.ACCOUNT_ID_PATTERN, account):
             p.add(f"control_account_ids[{i}]", f"{account!r} must be exactly 12 digits")
-    checks.unique(p, "control_account_ids", accounts)
+    fields.unique(p, "control_account_ids", accounts)
 
-    partition = checks.choice(p, raw, "partition", domain.PARTITIONS, "aws")
-    region = checks.string(p, raw, "region", DEFAULT_REGION)
+    partition = fields.choice(p, raw, "partition", domain.PARTITIONS, "aws")
+    region = fields.string(p, raw, "region", DEFAULT_REGION)
     if region and not re.fullmatch(domain.REGION_PATTERN, region):
         p.add("region", f"{region!r} is not an AWS region name such as 'us-east-1'")
-    action_set = checks.choice(p, raw, "action_set", tuple(domain.ACTION_SETS), "reference")
-    notifications = checks.boolean(p, raw, "grant_notification_actions", True)
+    action_set = fields.choice(p, raw, "action_set", tuple(domain.ACTION_SETS), "reference")
+    notifications = fields.boolean(p, raw, "grant_notification_actions", True)
     actions = tuple(
         a
         for a in domain.ACTION_SETS[action_set]
         if notifications or a not in domain.NOTIFICATION_ACTIONS
     )
-    policy_mode = checks.choice(p, raw, "policy_mode", domain.POLICY_MODES, "managed")
-    policies_dir = checks.string(p, raw, "existing_policies_dir", None)
-    buckets = config_buckets.parse(p, raw, partition, base_dir, policies_dir)
+    policy_mode = fields.choice(p, raw, "policy_mode", domain.POLICY_MODES, "managed")
+    policies_dir = fields.string(p, raw, "existing_policies_dir", None)
+    buckets = bucket_tables.parse(p, raw, partition, base_dir, policies_dir)
     if policy_mode == "statement-only" and buckets.existing_policies:
         p.add(
             "policy_mode",
@@ -129,7 +136,7 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> QuiltCross
             'remove them or use "managed"',
         )
     tags = _tags(p, raw.get("tags", {}))
-    trail_raw = checks.table(p, "cloudtrail", raw.get("cloudtrail", {}))
+    trail_raw = fields.table(p, "cloudtrail", raw.get("cloudtrail", {}))
     cloudtrail = _cloudtrail(p, trail_raw, partition, buckets.names, base_dir)
 
     if not p.items and policy_mode == "managed":
@@ -137,7 +144,7 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> QuiltCross
     if p.items:
         raise ConfigError(p.items)
     assert cloudtrail is not None
-    return QuiltCrossAccount(
+    return DataAccountSetup(
         control_account_ids=tuple(accounts),
         bucket_names=tuple(buckets.names),
         partition=partition,
@@ -161,18 +168,18 @@ def _cloudtrail(
     base_dir: Path | None,
 ) -> CloudTrail | None:
     key = "cloudtrail."
-    checks.unknown_keys(p, key, raw, set(CLOUDTRAIL_DEFAULTS))
+    fields.unknown_keys(p, key, raw, set(CLOUDTRAIL_DEFAULTS))
     d = CLOUDTRAIL_DEFAULTS
-    mode = checks.choice(p, raw, "mode", domain.TRAIL_MODES, d["mode"], key)
-    create_log_bucket = checks.boolean(p, raw, "create_log_bucket", d["create_log_bucket"], key)
-    trail_name = checks.string(p, raw, "trail_name", d["trail_name"], key)
+    mode = fields.choice(p, raw, "mode", domain.TRAIL_MODES, d["mode"], key)
+    create_log_bucket = fields.boolean(p, raw, "create_log_bucket", d["create_log_bucket"], key)
+    trail_name = fields.string(p, raw, "trail_name", d["trail_name"], key)
     if trail_name and not _valid_trail_name(trail_name):
         p.add(
             "cloudtrail.trail_name",
             f"{trail_name!r} must be 3-128 letters, digits, '.', '_' or '-', start and end with a "
             "letter or digit, and have no adjacent '.', '_' or '-'",
         )
-    log_bucket = checks.string(p, raw, "log_bucket_name", d["log_bucket_name"], key)
+    log_bucket = fields.string(p, raw, "log_bucket_name", d["log_bucket_name"], key)
     if log_bucket is not None:
         for rule in domain.bucket_name_problems(log_bucket):
             p.add("cloudtrail.log_bucket_name", f"{log_bucket!r} {rule}")
@@ -183,34 +190,34 @@ def _cloudtrail(
             )
     elif mode == "create":
         p.add("cloudtrail.log_bucket_name", 'is required when mode = "create"')
-    style = checks.choice(
+    style = fields.choice(
         p, raw, "selector_style", domain.SELECTOR_STYLES, d["selector_style"], key
     )
-    rw = checks.choice(
+    rw = fields.choice(
         p, raw, "read_write_type", domain.READ_WRITE_TYPES, d["read_write_type"], key
     )
-    management = checks.boolean(
+    management = fields.boolean(
         p, raw, "include_management_events", d["include_management_events"], key
     )
-    multi_region = checks.boolean(p, raw, "is_multi_region_trail", d["is_multi_region_trail"], key)
-    validation = checks.boolean(
+    multi_region = fields.boolean(p, raw, "is_multi_region_trail", d["is_multi_region_trail"], key)
+    validation = fields.boolean(
         p, raw, "enable_log_file_validation", d["enable_log_file_validation"], key
     )
-    kms = checks.string(p, raw, "kms_key_arn", d["kms_key_arn"], key)
+    kms = fields.string(p, raw, "kms_key_arn", d["kms_key_arn"], key)
     if kms is not None and not re.fullmatch(domain.KMS_KEY_ARN_PATTERN, kms):
         p.add("cloudtrail.kms_key_arn", f"{kms!r} must be a KMS key or alias ARN")
     if kms is not None and mode != "create":
         p.add("cloudtrail.kms_key_arn", 'applies only when mode = "create"')
-    extra_basic = config_selectors.event_selectors(p, raw.get("extra_event_selectors"))
-    extra_advanced = config_selectors.advanced_selectors(
+    extra_basic = selector_tables.event_selectors(p, raw.get("extra_event_selectors"))
+    extra_advanced = selector_tables.advanced_selectors(
         p, raw.get("extra_advanced_event_selectors")
     )
-    selectors_file = checks.string(p, raw, "existing_selectors_file", None, key)
+    selectors_file = fields.string(p, raw, "existing_selectors_file", None, key)
     if selectors_file is not None:
         path = Path(selectors_file)
         if base_dir is not None and not path.is_absolute():
             path = base_dir / path
-        basic, advanced = config_selectors.from_api_file(
+        basic, advanced = selector_tables.from_api_file(
             p, path, "cloudtrail.existing_selectors_file"
         )
         extra_basic, extra_advanced = extra_basic + basic, extra_advanced + advanced
@@ -254,7 +261,7 @@ def _check_policy_sizes(
     partition: str,
     accounts: Sequence[str],
     actions: Sequence[str],
-    buckets: config_buckets.Buckets,
+    buckets: bucket_tables.Buckets,
 ) -> None:
     plain_size = policy.quilt_policy_size(partition, accounts, actions)
     for i, bucket in enumerate(buckets.names):
@@ -287,7 +294,7 @@ def _valid_trail_name(name: str) -> bool:
 
 
 def _tags(p: Problems, value: object) -> tuple[tuple[str, str], ...]:
-    value = checks.table(p, "tags", value)
+    value = fields.table(p, "tags", value)
     if len(value) > MAX_TAGS:
         p.add("tags", f"has {len(value)} tags; AWS allows at most {MAX_TAGS}")
     tags = []
@@ -297,11 +304,11 @@ def _tags(p: Problems, value: object) -> tuple[tuple[str, str], ...]:
         if k.lower().startswith("aws:"):
             p.add(f"tags.{k}", "tag keys must not start with the reserved prefix 'aws:'")
         if not isinstance(v, str):
-            p.add(f"tags.{k}", f"must be a string, not {checks.type_name(v)}")
+            p.add(f"tags.{k}", f"must be a string, not {fields.type_name(v)}")
             continue
         if len(v) > 256:
             p.add(f"tags.{k}", "tag values must be at most 256 characters")
-        checks.free_text(p, f"tags.{k}", k)
-        checks.free_text(p, f"tags.{k}", v)
+        fields.free_text(p, f"tags.{k}", k)
+        fields.free_text(p, f"tags.{k}", v)
         tags.append((k, v))
     return tuple(sorted(tags))

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from generator import domain
+from quilt_cross_account import domain
 
 Statement = dict[str, Any]
 # Terraform's jsonencode escapes these for safe embedding in HTML; so must we.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generator import domain
-from generator.model import (
+from quilt_cross_account import domain
+from quilt_cross_account.model import (
     AdvancedEventSelector,
     DataResource,
     EventSelector,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 # jsii starts Node when the first jsii package is imported: choose the Node first.
-from generator import node  # isort: skip  # noqa: F401
+from quilt_cross_account.construct import node  # isort: skip  # noqa: F401
 
 import constructs
 from cdktf import TerraformOutput, TerraformStack, Token
@@ -48,9 +48,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
-from generator import cloudtrail, interface, policy
-from generator import model as m
-from generator import stack_values as v
+from quilt_cross_account import cloudtrail, policy
+from quilt_cross_account import model as m
+from quilt_cross_account.construct import values as v
+from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.terraform import interface
 
 OBJECT_OWNERSHIP = "BucketOwnerEnforced"
 VERSIONING_ENABLED = "Enabled"
@@ -75,7 +77,7 @@ class QuiltCrossAccount(constructs.Construct):
         scope: constructs.Construct,
         id: str,
         *,
-        model: m.QuiltCrossAccount,
+        model: DataAccountSetup,
         outputs: bool = True,
         output_prefix: str = "",
     ) -> None:
@@ -279,7 +281,7 @@ class QuiltCrossAccount(constructs.Construct):
 class QuiltCrossAccountStack(TerraformStack):
     """A stack with the AWS provider (region from the model) and one `QuiltCrossAccount`."""
 
-    def __init__(self, scope: constructs.Construct, id: str, *, model: m.QuiltCrossAccount) -> None:
+    def __init__(self, scope: constructs.Construct, id: str, *, model: DataAccountSetup) -> None:
         super().__init__(scope, id)
         self.provider = AwsProvider(self, "aws", region=model.region)
         self.quilt = QuiltCrossAccount(self, "quilt", model=model)

@@ -1,0 +1,1 @@
+"""Stage 2a: render the Terraform module and its root-module call (HCL, Jinja templates)."""
