@@ -39,7 +39,7 @@ def problems(tmp_path, text: str) -> list[str]:
 def test_merge_keeps_owner_statements_and_replaces_an_old_quilt_statement(tmp_path):
     write_policy(tmp_path, {"Version": "2012-10-17", "Id": "kept", "Statement": [OWNER, OLD_QUILT]})
     model = load(tmp_path, 'buckets = ["data-one", "data-two"]\nexisting_policies_dir = "policies"')
-    assert [b for b, _ in model.existing_policies] == ["data-one"]
+    assert list(model.existing_policies) == ["data-one"]
     existing = json.loads(dict(model.existing_policies)["data-one"])
     statement = policy.quilt_statement("aws", model.control_account_ids, model.actions, "data-one")
     merged = policy.merged_bucket_policy(existing, statement)
@@ -53,7 +53,7 @@ def test_single_object_statement_is_accepted(tmp_path):
         tmp_path, 'buckets = [{ name = "data-one", existing_policy = "policies/data-one.json" }]'
     )
     merged = policy.merged_bucket_policy(
-        json.loads(model.existing_policies[0][1]), {"Sid": domain.QUILT_SID}
+        json.loads(model.existing_policies["data-one"]), {"Sid": domain.QUILT_SID}
     )
     assert merged["Statement"] == [OWNER, {"Sid": domain.QUILT_SID}]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,11 +100,21 @@ class CloudTrail:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """A data bucket and its per-bucket options."""
+
+    name: str
+    existing_policy: str | None = None  # canonical JSON of its current policy, to merge with
+    sns_topic_arn: str | None = None  # the topic receiving its event notifications
+    kms_key_arn: str | None = None  # the customer-managed key encrypting it
+
+
+@dataclass(frozen=True)
 class DataAccountSetup:
     """Everything needed to connect Quilt in the control account(s) to the data buckets."""
 
     control_account_ids: tuple[str, ...]
-    bucket_names: tuple[str, ...]
+    buckets: tuple[Bucket, ...]
     partition: str
     region: str
     action_set: str
@@ -112,7 +123,25 @@ class DataAccountSetup:
     tags: tuple[tuple[str, str], ...] = ()
     # managed: the module owns each bucket policy; statement-only: it outputs Quilt's statement.
     policy_mode: PolicyMode = "managed"
-    # Per-bucket extras, keyed by bucket name (only buckets that have them), sorted by name.
-    existing_policies: tuple[tuple[str, str], ...] = ()  # canonical JSON of the current policy
-    sns_topic_arns: tuple[tuple[str, str], ...] = ()
-    kms_key_arns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def bucket_names(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.buckets)
+
+    # The per-bucket options as the module's map inputs take them: bucket name -> value for the
+    # buckets that have one, sorted by name.
+    @property
+    def existing_policies(self) -> dict[str, str]:
+        return _by_name((b.name, b.existing_policy) for b in self.buckets)
+
+    @property
+    def sns_topic_arns(self) -> dict[str, str]:
+        return _by_name((b.name, b.sns_topic_arn) for b in self.buckets)
+
+    @property
+    def kms_key_arns(self) -> dict[str, str]:
+        return _by_name((b.name, b.kms_key_arn) for b in self.buckets)
+
+
+def _by_name(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    return {name: value for name, value in sorted(pairs) if value is not None}

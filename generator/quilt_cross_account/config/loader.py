@@ -18,7 +18,7 @@ from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
 from quilt_cross_account.config import bucket_tables, fields, selector_tables
 from quilt_cross_account.config.fields import Problems
 from quilt_cross_account.errors import ConfigError
-from quilt_cross_account.model import CloudTrail, DataAccountSetup, EventSelector
+from quilt_cross_account.model import Bucket, CloudTrail, DataAccountSetup, EventSelector
 
 __all__ = ["ConfigError", "load", "read_config", "validate", "example_config_text"]
 
@@ -146,7 +146,15 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccoun
     assert cloudtrail is not None
     return DataAccountSetup(
         control_account_ids=tuple(accounts),
-        bucket_names=tuple(buckets.names),
+        buckets=tuple(
+            Bucket(
+                name,
+                existing_policy=buckets.existing_policies.get(name),
+                sns_topic_arn=buckets.sns_topic_arns.get(name),
+                kms_key_arn=buckets.kms_key_arns.get(name),
+            )
+            for name in buckets.names
+        ),
         partition=partition,
         region=region,
         action_set=action_set,
@@ -154,9 +162,6 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccoun
         cloudtrail=cloudtrail,
         tags=tags,
         policy_mode=policy_mode,
-        existing_policies=tuple(sorted(buckets.existing_policies.items())),
-        sns_topic_arns=tuple(sorted(buckets.sns_topic_arns.items())),
-        kms_key_arns=tuple(sorted(buckets.kms_key_arns.items())),
     )
 
 

@@ -49,9 +49,13 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
 from quilt_cross_account import cloudtrail, policy
-from quilt_cross_account import model as m
 from quilt_cross_account.construct import values as v
-from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.model import (
+    AdvancedEventSelector,
+    DataAccountSetup,
+    EventSelector,
+    FieldSelector,
+)
 from quilt_cross_account.terraform import interface
 
 OBJECT_OWNERSHIP = "BucketOwnerEnforced"
@@ -290,7 +294,7 @@ class QuiltCrossAccountStack(TerraformStack):
 # ---------------------------------------------------------------------------------------------
 
 
-def _event_selector(selector: m.EventSelector) -> CloudtrailEventSelector:
+def _event_selector(selector: EventSelector) -> CloudtrailEventSelector:
     resources = [
         CloudtrailEventSelectorDataResource(type=v.escape(d.type), values=v.literal(d.values))
         for d in selector.data_resources
@@ -302,14 +306,14 @@ def _event_selector(selector: m.EventSelector) -> CloudtrailEventSelector:
     )
 
 
-def _advanced_selector(selector: m.AdvancedEventSelector) -> CloudtrailAdvancedEventSelector:
+def _advanced_selector(selector: AdvancedEventSelector) -> CloudtrailAdvancedEventSelector:
     return CloudtrailAdvancedEventSelector(
         name=v.escape(selector.name),
         field_selector=[_field_selector(f) for f in selector.field_selectors],
     )
 
 
-def _field_selector(field: m.FieldSelector) -> CloudtrailAdvancedEventSelectorFieldSelector:
+def _field_selector(field: FieldSelector) -> CloudtrailAdvancedEventSelectorFieldSelector:
     def values(operator: str) -> list[str] | None:
         return v.literal(cloudtrail.operator_values(field, operator))
 

@@ -96,18 +96,17 @@ def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
     Quilt's), byte for byte what its jsonencode() produces. Empty in statement-only mode."""
     if model.policy_mode != MANAGED:
         return {}
-    existing = dict(model.existing_policies)
     return {
-        bucket: policy.terraform_json(
+        bucket.name: policy.terraform_json(
             policy.applied_bucket_policy(
                 model.partition,
                 model.control_account_ids,
                 model.actions,
-                bucket,
-                existing.get(bucket),
+                bucket.name,
+                bucket.existing_policy,
             )
         )
-        for bucket in model.bucket_names
+        for bucket in model.buckets
     }
 
 
@@ -124,7 +123,7 @@ def quilt_statements(model: DataAccountSetup) -> dict[str, str]:
 def sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
     """Topic ARN -> its policy JSON, for every topic some bucket publishes to."""
     buckets_of: dict[str, list[str]] = {}
-    for bucket, topic in model.sns_topic_arns:
+    for bucket, topic in model.sns_topic_arns.items():
         buckets_of.setdefault(topic, []).append(bucket)
     return {
         topic: policy.terraform_json(
@@ -144,7 +143,7 @@ def kms_key_policies(model: DataAccountSetup) -> dict[str, str]:
     document = policy.terraform_json(
         policy.kms_key_policy(model.partition, model.control_account_ids)
     )
-    return {key: document for key in sorted({key for _, key in model.kms_key_arns})}
+    return {key: document for key in sorted(set(model.kms_key_arns.values()))}
 
 
 def principal_arns(model: DataAccountSetup) -> list[str]:

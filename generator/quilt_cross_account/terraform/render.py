@@ -169,7 +169,7 @@ def _existing_policies(model: DataAccountSetup) -> dict[str, hcl.Raw]:
     # As HCL objects under jsonencode(): reviewable in the root module, unlike a JSON string.
     return {
         b: hcl.Raw(f"jsonencode({hcl.value(json.loads(doc), depth=2)})")
-        for b, doc in model.existing_policies
+        for b, doc in model.existing_policies.items()
     }
 
 
