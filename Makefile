@@ -14,6 +14,7 @@ generate: $(VENV)/.base
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/quilt-cross-account generate --check
 	$(BIN)/python -m pytest -q
 
@@ -32,6 +33,7 @@ bench: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -5,6 +5,7 @@ limits. The HCL module mirrors these rules in its locals and preconditions; test
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from quilt_cross_account import domain
 from quilt_cross_account.model import (
@@ -248,7 +249,7 @@ def module_event_selector(selector: EventSelector) -> dict[str, object]:
     }
 
 
-def module_advanced_selector(selector: AdvancedEventSelector) -> dict[str, object]:
+def module_advanced_selector(selector: AdvancedEventSelector) -> dict[str, Any]:
     """An advanced selector as the module's outputs shape it."""
     return {
         "name": selector.name,

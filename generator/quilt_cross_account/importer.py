@@ -156,7 +156,7 @@ def run(
 
 
 def _code(exc: Any) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _describe(at: str, action: str, exc: Any) -> str:

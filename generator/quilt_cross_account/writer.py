@@ -213,12 +213,11 @@ def _replace_directory(target: Path, contents: Mapping[str, str]) -> None:
         if target.is_dir():
             _carry_over_working_files(target, staging)
             _exchange(staging, target)  # staging now holds the previous tree
+            _fsync_dir(target.parent)
+            shutil.rmtree(staging, ignore_errors=True)
         else:
             os.rename(staging, target)
-            staging = None
-        _fsync_dir(target.parent)
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            _fsync_dir(target.parent)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
 

@@ -315,7 +315,8 @@ def _advanced_selector(selector: AdvancedEventSelector) -> CloudtrailAdvancedEve
 
 def _field_selector(field: FieldSelector) -> CloudtrailAdvancedEventSelectorFieldSelector:
     def values(operator: str) -> list[str] | None:
-        return v.literal(cloudtrail.operator_values(field, operator))
+        listed = cloudtrail.operator_values(field, operator)
+        return None if listed is None else [v.escape(value) for value in listed]
 
     # jsii calls Terraform's `equals` `equal_to`.
     return CloudtrailAdvancedEventSelectorFieldSelector(

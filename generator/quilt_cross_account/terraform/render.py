@@ -94,10 +94,10 @@ def cloudtrail_handoff(model: DataAccountSetup) -> dict[str, str]:
         request = {"TrailName": trail.trail_name, **cloudtrail.api_selectors(trail.selectors)}
         files["put-event-selectors.json"] = _json_file(request)
         files["trail-snippet.tf"] = environment().get_template(CLOUDTRAIL_SNIPPET).render()
-    read_policy = trail.log_bucket_name is not None and not trail.creates_log_bucket
-    if read_policy and trail.mode != "none":
+    log_bucket = trail.log_bucket_name
+    if log_bucket is not None and not trail.creates_log_bucket and trail.mode != "none":
         statements = policy.log_bucket_read_statements(
-            model.partition, model.control_account_ids, trail.log_bucket_name
+            model.partition, model.control_account_ids, log_bucket
         )
         files["log-bucket-read-policy.json"] = _json_file(policy.document(statements))
     if files:
