@@ -151,6 +151,24 @@ def unescape(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# The synthesized JSON, byte for byte: users have state, and a changed logical id would destroy
+# and recreate a resource, so no refactoring may change a byte unnoticed.
+
+SNAPSHOTS = REPO / "tests" / "snapshots" / "stack"
+
+
+@pytest.mark.parametrize("fixture", ["example", "multi", "statement_only", "managed_extras"])
+def test_synthesized_json_is_unchanged(fixture, request):
+    """After an intended change, rewrite the files with UPDATE_STACK_SNAPSHOTS=1 and review the
+    diff: resource addresses must only change on purpose."""
+    _, text, _ = request.getfixturevalue(fixture)
+    path = SNAPSHOTS / f"{fixture}.json"
+    if os.environ.get("UPDATE_STACK_SNAPSHOTS"):
+        path.write_text(text, "utf-8")
+    assert text == path.read_text("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
 # The reference example: one control account, one bucket, a trail with its own log bucket.
 
 
