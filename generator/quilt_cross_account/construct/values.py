@@ -1,8 +1,9 @@
-"""Plain-Python values for the CDKTF construct: logical ids, Terraform-JSON escaping, and the
-module's output values. Nothing here imports cdktf, so it is cheap to import and to test.
+"""Plain-Python values for the CDKTF construct: logical ids, Terraform-JSON escaping, the
+policies its resources apply and the module's output values. Nothing here imports cdktf, so it
+is cheap to import and to test.
 
 The values mirror modules/quilt-cross-account (the spec); the domain rules behind them come from
-`generator.policy` and the planned selectors of the model.
+`quilt_cross_account.policy` and the planned selectors of the model.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from quilt_cross_account import cloudtrail, policy
 from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.terraform import interface
 
 # A Terraform identifier (resource name, output name): letters, digits, '_' and '-', not
 # starting with a digit or '-'.
@@ -88,7 +90,7 @@ def literal(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# Output values, shaped exactly like the module's outputs.tf (None stands for null).
+# Values the resources apply, and the module's output values (None stands for null).
 
 
 def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
@@ -110,17 +112,12 @@ def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
     }
 
 
-def quilt_statements(model: DataAccountSetup) -> dict[str, str]:
-    """Bucket name -> a policy JSON holding only Quilt's statement."""
-    return {
-        bucket: policy.terraform_json(
-            policy.bucket_policy(model.partition, model.control_account_ids, model.actions, bucket)
-        )
-        for bucket in model.bucket_names
-    }
+def applied_sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
+    """The topic policies the module applies: all of them in managed mode, none otherwise."""
+    return _sns_topic_policies(model) if model.policy_mode == MANAGED else {}
 
 
-def sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
+def _sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
     """Topic ARN -> its policy JSON, for every topic some bucket publishes to."""
     buckets_of: dict[str, list[str]] = {}
     for bucket, topic in model.sns_topic_arns.items():
@@ -133,51 +130,58 @@ def sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
     }
 
 
-def applied_sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
-    """The topic policies the module applies: all of them in managed mode, none otherwise."""
-    return sns_topic_policies(model) if model.policy_mode == MANAGED else {}
+def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str, Any]:
+    """The module's outputs (`interface.OUTPUTS`, in its order) -> their values as Terraform JSON
+    (literals escaped), shaped exactly like its outputs.tf.
 
-
-def kms_key_policies(model: DataAccountSetup) -> dict[str, str]:
-    """Key ARN -> the key-policy statement for every key some bucket is encrypted with."""
-    document = policy.terraform_json(
-        policy.kms_key_policy(model.partition, model.control_account_ids)
-    )
-    return {key: document for key in sorted(set(model.kms_key_arns.values()))}
-
-
-def principal_arns(model: DataAccountSetup) -> list[str]:
-    # The module's `principal_arns` local, which is exactly what `policy.principal` grants.
-    arns = policy.principal(model.partition, model.control_account_ids)["AWS"]
-    return [arns] if isinstance(arns, str) else list(arns)
-
-
-def selector_style(model: DataAccountSetup) -> str | None:
-    plan = model.cloudtrail.selectors
-    return plan.style if plan is not None else None  # no plan: trail mode "none"
-
-
-def event_selectors(model: DataAccountSetup) -> list[dict[str, Any]]:
-    plan = model.cloudtrail.selectors
-    return (
-        [cloudtrail.module_event_selector(s) for s in plan.event_selectors]
-        if plan is not None
-        else []
-    )
-
-
-def advanced_event_selectors(model: DataAccountSetup) -> list[dict[str, Any]]:
-    plan = model.cloudtrail.selectors
-    if plan is None:
-        return []
-    return [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
-
-
-def log_bucket_read_policy(model: DataAccountSetup) -> str | None:
+    `trail_arn` is a reference to the created trail's ARN, which only the construct has (None
+    when it creates no trail); it is passed through unescaped. A name in `interface.OUTPUTS`
+    without a value here (or a value for no declared output) raises LookupError, so a new module
+    output fails until the construct gives it one.
+    """
+    accounts, partition = model.control_account_ids, model.partition
+    plan = model.cloudtrail.selectors  # None in trail mode "none"
     log_bucket = model.cloudtrail.log_bucket_name
-    if log_bucket is None:
-        return None
-    statements = policy.log_bucket_read_statements(
-        model.partition, model.control_account_ids, log_bucket
-    )
-    return policy.terraform_json(policy.document(statements))
+    # The module's `principal_arns` local, which is exactly what `policy.principal` grants.
+    principals = policy.principal(partition, accounts)["AWS"]
+    key_document = policy.terraform_json(policy.kms_key_policy(partition, accounts))
+    literals: dict[str, Any] = {
+        "cloudtrail_bucket": log_bucket,
+        "bucket_policies": applied_bucket_policies(model),
+        "quilt_statements": {
+            bucket: policy.terraform_json(
+                policy.bucket_policy(partition, accounts, model.actions, bucket)
+            )
+            for bucket in model.bucket_names
+        },
+        "sns_topic_policies": _sns_topic_policies(model),
+        "kms_key_policies": {key: key_document for key in sorted(set(model.kms_key_arns.values()))},
+        "principal_arns": [principals] if isinstance(principals, str) else list(principals),
+        "selector_style": plan.style if plan is not None else None,
+        "event_selectors": (
+            [cloudtrail.module_event_selector(s) for s in plan.event_selectors] if plan else []
+        ),
+        "advanced_event_selectors": (
+            [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
+            if plan
+            else []
+        ),
+        "log_bucket_read_policy": (
+            policy.terraform_json(
+                policy.document(policy.log_bucket_read_statements(partition, accounts, log_bucket))
+            )
+            if log_bucket is not None
+            else None
+        ),
+    }
+    values = {name: literal(value) for name, value in literals.items()}
+    values["trail_arn"] = trail_arn
+    declared = [item.name for item in interface.OUTPUTS]
+    missing = [name for name in declared if name not in values]
+    unknown = sorted(set(values) - set(declared))
+    if missing or unknown:
+        raise LookupError(
+            f"the construct's output values do not match the module's outputs: "
+            f"no value for {missing}, no output for {unknown}"
+        )
+    return {name: values[name] for name in declared}
