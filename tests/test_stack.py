@@ -17,7 +17,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from quilt_cross_account import config, domain, policy
-from quilt_cross_account.construct import values as v
+from quilt_cross_account.construct.values import (
+    CALLER_ROLE,
+    LOG_ROLE,
+    TRAIL_ROLE,
+    bucket_logical_id,
+    escape,
+    escape_around,
+    literal,
+    output_values,
+    role_logical_id,
+    topic_logical_id,
+)
 from quilt_cross_account.terraform import interface
 
 from tests.cdktf_fixtures import (
@@ -431,7 +442,7 @@ def test_multi_bucket_policies(multi):
     accounts = ["111122223333", "444455556666"]
     actions = list(domain.ACTION_SETS["extended"])
     for bucket in MULTI_BUCKETS:
-        body = bodies[v.bucket_logical_id(CONSTRUCT_ID, bucket)]
+        body = bodies[bucket_logical_id(CONSTRUCT_ID, bucket)]
         assert body["bucket"] == bucket
         assert json.loads(body["policy"]) == {
             "Version": "2012-10-17",
@@ -451,7 +462,7 @@ def test_multi_bucket_policies(multi):
         assert body["policy"] == policy.terraform_json(expected)
     ownership = resources(synth, "aws_s3_bucket_ownership_controls")
     for bucket in MULTI_BUCKETS:
-        name = v.bucket_logical_id(CONSTRUCT_ID, bucket)
+        name = bucket_logical_id(CONSTRUCT_ID, bucket)
         # Each bucket's ownership waits for its own policy only.
         assert ownership[name]["depends_on"] == [f"aws_s3_bucket_policy.{name}"]
         assert ownership[name]["bucket"] == bucket
@@ -552,7 +563,7 @@ def test_multi_outputs(multi):
     ]
     policies = resources(synth, "aws_s3_bucket_policy")
     assert values["bucket_policies"] == {
-        b: policies[v.bucket_logical_id(CONSTRUCT_ID, b)]["policy"] for b in MULTI_BUCKETS
+        b: policies[bucket_logical_id(CONSTRUCT_ID, b)]["policy"] for b in MULTI_BUCKETS
     }
 
 
@@ -723,7 +734,7 @@ BUCKET_NAMES = st.from_regex(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", fullmatch=True
 
 @given(BUCKET_NAMES, BUCKET_NAMES)
 def test_bucket_logical_ids_are_valid_and_distinct(a, b):
-    ids = v.bucket_logical_id("quilt", a), v.bucket_logical_id("quilt", b)
+    ids = bucket_logical_id("quilt", a), bucket_logical_id("quilt", b)
     assert all(TF_IDENTIFIER.fullmatch(i) for i in ids)
     assert (ids[0] == ids[1]) == (a == b)
 
@@ -734,33 +745,33 @@ TOPIC_NAMES = st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.fifo)?", fullmatch=True)
 @given(TOPIC_NAMES, TOPIC_NAMES)
 def test_topic_logical_ids_are_valid_and_distinct(a, b):
     arn = "arn:aws:sns:us-east-1:123456789012:{}".format
-    ids = v.topic_logical_id("quilt", arn(a)), v.topic_logical_id("quilt", arn(b))
+    ids = topic_logical_id("quilt", arn(a)), topic_logical_id("quilt", arn(b))
     assert all(TF_IDENTIFIER.fullmatch(i) for i in ids)
     assert (ids[0] == ids[1]) == (a == b)
 
 
 def test_data_bucket_ids_never_meet_the_single_resources():
-    singles = {v.role_logical_id("quilt", r) for r in (v.TRAIL_ROLE, v.LOG_ROLE, v.CALLER_ROLE)}
+    singles = {role_logical_id("quilt", r) for r in (TRAIL_ROLE, LOG_ROLE, CALLER_ROLE)}
     assert not any(s.startswith("quilt_bucket_") for s in singles)
 
 
 def test_escape_keeps_literals_and_tokens():
-    assert v.escape("a ${b} %{c} $d") == "a $${b} %%{c} $d"
+    assert escape("a ${b} %{c} $d") == "a $${b} %%{c} $d"
     token = "${TfToken[TOKEN.7]}"
-    assert v.escape_around(f"x ${{y}} {token} z", token) == f"x $${{y}} {token} z"
-    assert v.literal({"k${": ["%{v}", None, True]}) == {"k$${": ["%%{v}", None, True]}
+    assert escape_around(f"x ${{y}} {token} z", token) == f"x $${{y}} {token} z"
+    assert literal({"k${": ["%{v}", None, True]}) == {"k$${": ["%%{v}", None, True]}
 
 
 def test_output_values_are_keyed_by_the_modules_outputs(monkeypatch):
     model = config.load(EXAMPLE_CONFIG)
-    values = v.output_values(model, trail_arn="${aws_cloudtrail.quilt_trail.arn}")
+    values = output_values(model, trail_arn="${aws_cloudtrail.quilt_trail.arn}")
     assert list(values) == [o.name for o in interface.OUTPUTS]
     assert values["trail_arn"] == "${aws_cloudtrail.quilt_trail.arn}"  # a reference, unescaped
     # A new module output fails until the construct gives it a value.
     extra = interface.Output("new_output", "Not yet in the construct.")
     monkeypatch.setattr(interface, "OUTPUTS", (*interface.OUTPUTS, extra))
     with pytest.raises(LookupError, match="no value for \\['new_output'\\]"):
-        v.output_values(model, trail_arn=None)
+        output_values(model, trail_arn=None)
 
 
 TERRAFORM_OUTPUTS = """
@@ -794,7 +805,7 @@ def test_escaping_round_trips_through_terraform(tmp_path):
     samples += [
         "".join(rng.choice("$%{}a\\") for _ in range(rng.randint(1, 12))) for _ in range(200)
     ]
-    config = {"output": {f"o{i}": {"value": v.escape(text)} for i, text in enumerate(samples)}}
+    config = {"output": {f"o{i}": {"value": escape(text)} for i, text in enumerate(samples)}}
     (tmp_path / "main.tf.json").write_text(json.dumps(config), "utf-8")
     env = {k: val for k, val in os.environ.items() if not k.startswith("TF_")}
     env |= {"CHECKPOINT_DISABLE": "1", "HOME": str(tmp_path)}

@@ -1,9 +1,14 @@
 """The CDK for Terraform construct: the module's resources, built from the validated model.
 
 modules/quilt-cross-account is the spec: `QuiltCrossAccount` creates the same resources with the
-same attribute values as the module called with the same config (generator/render.py), using the
+same attribute values as the module called with the same config (terraform/render.py), using the
 typed cdktf-cdktf-provider-aws 21.22.1 classes. Domain rules (ARNs, actions, policies, selector
-planning) come from generator.policy and the model's planned selectors; nothing is re-derived.
+planning) come from quilt_cross_account.policy and the model's planned selectors; nothing is
+re-derived.
+
+It is composed like the module reads: one `DataBucketAccess` per data bucket, one `TopicPolicy`
+per SNS topic, the trail's `LogBucket` and the `Trail`. Logical ids are set explicitly (never
+derived from construct paths), so this layout can change without touching Terraform state.
 
 Importing this module loads the provider bindings (~10 s, ~1 GB): the plain `generate` command
 never imports it.
@@ -49,7 +54,21 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
 from quilt_cross_account import cloudtrail, policy
-from quilt_cross_account.construct import values as v
+from quilt_cross_account.construct.values import (
+    CALLER_ROLE,
+    LOG_ROLE,
+    TRAIL_ROLE,
+    applied_bucket_policies,
+    applied_sns_topic_policies,
+    bucket_logical_id,
+    check_identifier,
+    escape,
+    escape_around,
+    literal,
+    output_values,
+    role_logical_id,
+    topic_logical_id,
+)
 from quilt_cross_account.model import (
     AdvancedEventSelector,
     DataAccountSetup,
@@ -74,6 +93,11 @@ class QuiltCrossAccount(constructs.Construct):
     `<id>_log` (every log-bucket resource) and data `<id>_caller`; so `id` must be a Terraform
     identifier. Outputs are `<output_prefix><module output name>`: give several instances in
     one stack different prefixes, or `outputs=False`.
+
+    The parts: `data_buckets` (bucket name -> DataBucketAccess), `topics` (topic ARN ->
+    TopicPolicy), `logs` (LogBucket) and `cloudtrail` (Trail), the last two None when the model
+    creates no log bucket or trail. The flat attributes (`bucket_policies`, `ownership_controls`,
+    `sns_topic_policies`, `caller_identity`, `log_bucket*`, `trail`) name the same resources.
     """
 
     def __init__(
@@ -86,176 +110,80 @@ class QuiltCrossAccount(constructs.Construct):
         output_prefix: str = "",
     ) -> None:
         # Checked before the construct joins the tree, so a bad name leaves no half-built node.
-        prefix = v.check_identifier(id, "construct id")
+        prefix = check_identifier(id, "construct id")
         if output_prefix:
-            v.check_identifier(output_prefix, "output_prefix")
+            check_identifier(output_prefix, "output_prefix")
         super().__init__(scope, id)
         self.model = model
-        self._prefix = prefix
 
-        # Per data bucket: its policy (managed mode only), then Object Ownership.
-        self.bucket_policies: dict[str, S3BucketPolicy] = {}
-        self.ownership_controls: dict[str, S3BucketOwnershipControls] = {}
-        applied_policies = v.applied_bucket_policies(model)
-        for bucket in model.bucket_names:
-            self._data_bucket(bucket, applied_policies.get(bucket))
-        self.sns_topic_policies: dict[str, SnsTopicPolicy] = {}
-        for topic, document in v.applied_sns_topic_policies(model).items():
-            topic_policy = SnsTopicPolicy(
-                self, f"topic-policy-{topic}", arn=v.escape(topic), policy=v.escape(document)
+        applied_policies = applied_bucket_policies(model)
+        self.data_buckets: dict[str, DataBucketAccess] = {
+            bucket: DataBucketAccess(
+                self,
+                f"bucket-{bucket}",
+                bucket=bucket,
+                policy_document=applied_policies.get(bucket),
+                logical_id=bucket_logical_id(prefix, bucket),
             )
-            topic_policy.override_logical_id(v.topic_logical_id(self._prefix, topic))
-            self.sns_topic_policies[topic] = topic_policy
-
-        self.caller_identity: DataAwsCallerIdentity | None = None
-        self.log_bucket: S3Bucket | None = None
-        self.log_bucket_public_access_block: S3BucketPublicAccessBlock | None = None
-        self.log_bucket_versioning: S3BucketVersioningA | None = None
-        self.log_bucket_encryption: S3BucketServerSideEncryptionConfigurationA | None = None
-        self.log_bucket_policy: S3BucketPolicy | None = None
-        self.log_bucket_ownership_controls: S3BucketOwnershipControls | None = None
-        self.trail: Cloudtrail | None = None
+            for bucket in model.bucket_names
+        }
+        self.topics: dict[str, TopicPolicy] = {
+            topic: TopicPolicy(
+                self,
+                f"topic-{topic}",
+                topic_arn=topic,
+                policy_document=document,
+                logical_id=topic_logical_id(prefix, topic),
+            )
+            for topic, document in applied_sns_topic_policies(model).items()
+        }
         trail = model.cloudtrail
+        self.logs: LogBucket | None = None
+        if trail.creates_log_bucket:
+            self.logs = LogBucket(
+                self,
+                "log-bucket",
+                model=model,
+                logical_id=role_logical_id(prefix, LOG_ROLE),
+                caller_logical_id=role_logical_id(prefix, CALLER_ROLE),
+            )
+        self.cloudtrail: Trail | None = None
         if trail.create_trail:
-            if trail.creates_log_bucket:
-                self._log_bucket()
-            self._trail()
+            self.cloudtrail = Trail(
+                self,
+                "trail",
+                model=model,
+                logical_id=role_logical_id(prefix, TRAIL_ROLE),
+                log_bucket_policy=self.logs.policy if self.logs is not None else None,
+            )
+
+        self.bucket_policies: dict[str, S3BucketPolicy] = {
+            bucket: access.policy
+            for bucket, access in self.data_buckets.items()
+            if access.policy is not None
+        }
+        self.ownership_controls: dict[str, S3BucketOwnershipControls] = {
+            bucket: access.ownership_controls for bucket, access in self.data_buckets.items()
+        }
+        self.sns_topic_policies: dict[str, SnsTopicPolicy] = {
+            topic: part.policy for topic, part in self.topics.items()
+        }
+        logs = self.logs
+        self.caller_identity = logs.caller_identity if logs is not None else None
+        self.log_bucket = logs.bucket if logs is not None else None
+        self.log_bucket_public_access_block = logs.public_access_block if logs is not None else None
+        self.log_bucket_versioning = logs.versioning if logs is not None else None
+        self.log_bucket_encryption = logs.encryption if logs is not None else None
+        self.log_bucket_policy = logs.policy if logs is not None else None
+        self.log_bucket_ownership_controls = logs.ownership_controls if logs is not None else None
+        self.trail = self.cloudtrail.trail if self.cloudtrail is not None else None
 
         self.outputs: dict[str, TerraformOutput] = {}
         if outputs:
             self._outputs(output_prefix)
 
-    # -----------------------------------------------------------------------------------------
-
-    def _data_bucket(self, bucket: str, document: str | None) -> None:
-        name = v.bucket_logical_id(self._prefix, bucket)
-        bucket_literal = v.escape(bucket)
-        policy_resource = None
-        if document is not None:
-            policy_resource = S3BucketPolicy(
-                self, f"policy-{bucket}", bucket=bucket_literal, policy=v.escape(document)
-            )
-            policy_resource.override_logical_id(name)
-            self.bucket_policies[bucket] = policy_resource
-        # Policy first, then ownership: S3 rejects concurrent conditional bucket updates.
-        ownership = S3BucketOwnershipControls(
-            self,
-            f"ownership-{bucket}",
-            bucket=bucket_literal,
-            rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
-            depends_on=[policy_resource] if policy_resource is not None else None,
-        )
-        ownership.override_logical_id(name)
-        self.ownership_controls[bucket] = ownership
-
-    def _log_bucket(self) -> None:
-        model, trail = self.model, self.model.cloudtrail
-        assert trail.log_bucket_name is not None  # the config requires it with create_trail
-        name = v.role_logical_id(self._prefix, v.LOG_ROLE)
-        tags = v.literal(dict(model.tags))
-
-        identity = DataAwsCallerIdentity(self, "caller-identity")
-        identity.override_logical_id(v.role_logical_id(self._prefix, v.CALLER_ROLE))
-
-        # Logical ids must be set before `.id` is read: a reference fixes the name.
-        bucket = S3Bucket(self, "log-bucket", bucket=v.escape(trail.log_bucket_name), tags=tags)
-        bucket.override_logical_id(name)
-        public_access_block = S3BucketPublicAccessBlock(
-            self,
-            "log-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        public_access_block.override_logical_id(name)
-        # Deleted or overwritten log files stay recoverable as noncurrent versions.
-        versioning = S3BucketVersioningA(
-            self,
-            "log-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(
-                status=VERSIONING_ENABLED
-            ),
-        )
-        versioning.override_logical_id(name)
-        kms = v.escape(trail.kms_key_arn) if trail.kms_key_arn else None
-        encryption = S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "log-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=SseDefault(
-                        sse_algorithm=SSE_KMS if kms else SSE_S3, kms_master_key_id=kms
-                    ),
-                    bucket_key_enabled=True if kms else None,
-                )
-            ],
-        )
-        encryption.override_logical_id(name)
-        account_id = identity.account_id  # a token: the data account is known only at plan
-        document = policy.terraform_json(
-            policy.log_bucket_policy(
-                model.partition,
-                model.control_account_ids,
-                trail.log_bucket_name,
-                account_id,
-                trail.trail_name,
-            )
-        )
-        log_policy = S3BucketPolicy(
-            self,
-            "log-policy",
-            bucket=bucket.id,
-            policy=v.escape_around(document, account_id),
-            depends_on=[public_access_block],
-        )
-        log_policy.override_logical_id(name)
-        ownership = S3BucketOwnershipControls(
-            self,
-            "log-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
-            depends_on=[log_policy],
-        )
-        ownership.override_logical_id(name)
-
-        self.caller_identity = identity
-        self.log_bucket = bucket
-        self.log_bucket_public_access_block = public_access_block
-        self.log_bucket_versioning = versioning
-        self.log_bucket_encryption = encryption
-        self.log_bucket_policy = log_policy
-        self.log_bucket_ownership_controls = ownership
-
-    def _trail(self) -> None:
-        model, trail = self.model, self.model.cloudtrail
-        assert trail.log_bucket_name is not None
-        plan = trail.selectors
-        assert plan is not None  # planned in every mode but "none"
-        self.trail = Cloudtrail(
-            self,
-            "trail",
-            name=v.escape(trail.trail_name),
-            s3_bucket_name=v.escape(trail.log_bucket_name),
-            is_multi_region_trail=trail.is_multi_region_trail,
-            include_global_service_events=True,
-            enable_log_file_validation=trail.enable_log_file_validation,
-            kms_key_id=v.escape(trail.kms_key_arn) if trail.kms_key_arn else None,
-            tags=v.literal(dict(model.tags)),
-            event_selector=[_event_selector(s) for s in plan.event_selectors] or None,
-            advanced_event_selector=(
-                [_advanced_selector(s) for s in plan.advanced_event_selectors] or None
-            ),
-            # CloudTrail checks the log bucket's policy when the trail is created.
-            depends_on=[self.log_bucket_policy] if self.log_bucket_policy else None,
-        )
-        self.trail.override_logical_id(v.role_logical_id(self._prefix, v.TRAIL_ROLE))
-
     def _outputs(self, prefix: str) -> None:
-        values = v.output_values(
+        values = output_values(
             self.model, trail_arn=self.trail.arn if self.trail is not None else None
         )
         # The module's outputs, in its order.
@@ -268,6 +196,188 @@ class QuiltCrossAccount(constructs.Construct):
             )
             output.override_logical_id(f"{prefix}{item.name}")
             self.outputs[item.name] = output
+
+
+class DataBucketAccess(constructs.Construct):
+    """One existing data bucket: its policy (`policy`, None when `policy_document` is None, i.e.
+    statement-only mode), then Object Ownership `BucketOwnerEnforced` (`ownership_controls`).
+    Both resources are named `logical_id`."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        bucket: str,
+        policy_document: str | None,
+        logical_id: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self.bucket = bucket
+        self.policy: S3BucketPolicy | None = None
+        if policy_document is not None:
+            self.policy = S3BucketPolicy(
+                self, "policy", bucket=escape(bucket), policy=escape(policy_document)
+            )
+            self.policy.override_logical_id(logical_id)
+        # Policy first, then ownership: S3 rejects concurrent conditional bucket updates.
+        self.ownership_controls = S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=escape(bucket),
+            rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
+            depends_on=[self.policy] if self.policy is not None else None,
+        )
+        self.ownership_controls.override_logical_id(logical_id)
+
+
+class TopicPolicy(constructs.Construct):
+    """The policy (`policy`) of one existing SNS topic the data buckets publish events to, named
+    `logical_id`."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        topic_arn: str,
+        policy_document: str,
+        logical_id: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic_arn = topic_arn
+        self.policy = SnsTopicPolicy(
+            self, "policy", arn=escape(topic_arn), policy=escape(policy_document)
+        )
+        self.policy.override_logical_id(logical_id)
+
+
+class LogBucket(constructs.Construct):
+    """The trail's new log bucket (`bucket`): public access blocked, versioned, encrypted with
+    SSE-S3 or the trail's KMS key, a policy for CloudTrail and the control accounts' reads, then
+    Object Ownership enforced. Every resource is named `logical_id`; the caller-identity data
+    source (`caller_identity`: the data account, known only at plan) is `caller_logical_id`."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        model: DataAccountSetup,
+        logical_id: str,
+        caller_logical_id: str,
+    ) -> None:
+        super().__init__(scope, id)
+        trail = model.cloudtrail
+        assert trail.log_bucket_name is not None  # the config requires it with create_trail
+        tags = literal(dict(model.tags))
+
+        self.caller_identity = DataAwsCallerIdentity(self, "caller-identity")
+        self.caller_identity.override_logical_id(caller_logical_id)
+
+        # Logical ids must be set before `.id` is read: a reference fixes the name.
+        self.bucket = S3Bucket(self, "bucket", bucket=escape(trail.log_bucket_name), tags=tags)
+        self.bucket.override_logical_id(logical_id)
+        bucket_id = self.bucket.id
+        self.public_access_block = S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        self.public_access_block.override_logical_id(logical_id)
+        # Deleted or overwritten log files stay recoverable as noncurrent versions.
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                status=VERSIONING_ENABLED
+            ),
+        )
+        self.versioning.override_logical_id(logical_id)
+        kms = escape(trail.kms_key_arn) if trail.kms_key_arn else None
+        self.encryption = S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=SseDefault(
+                        sse_algorithm=SSE_KMS if kms else SSE_S3, kms_master_key_id=kms
+                    ),
+                    bucket_key_enabled=True if kms else None,
+                )
+            ],
+        )
+        self.encryption.override_logical_id(logical_id)
+        account_id = self.caller_identity.account_id  # a token, kept live in the policy
+        document = policy.terraform_json(
+            policy.log_bucket_policy(
+                model.partition,
+                model.control_account_ids,
+                trail.log_bucket_name,
+                account_id,
+                trail.trail_name,
+            )
+        )
+        self.policy = S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=escape_around(document, account_id),
+            depends_on=[self.public_access_block],
+        )
+        self.policy.override_logical_id(logical_id)
+        self.ownership_controls = S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
+            depends_on=[self.policy],
+        )
+        self.ownership_controls.override_logical_id(logical_id)
+
+
+class Trail(constructs.Construct):
+    """The CloudTrail trail (`trail`) logging the data buckets' events with the model's planned
+    selectors, named `logical_id`. It waits for `log_bucket_policy` when given: CloudTrail checks
+    the log bucket's policy when the trail is created."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        model: DataAccountSetup,
+        logical_id: str,
+        log_bucket_policy: S3BucketPolicy | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        trail = model.cloudtrail
+        assert trail.log_bucket_name is not None
+        plan = trail.selectors
+        assert plan is not None  # planned in every mode but "none"
+        self.trail = Cloudtrail(
+            self,
+            "trail",
+            name=escape(trail.trail_name),
+            s3_bucket_name=escape(trail.log_bucket_name),
+            is_multi_region_trail=trail.is_multi_region_trail,
+            include_global_service_events=True,
+            enable_log_file_validation=trail.enable_log_file_validation,
+            kms_key_id=escape(trail.kms_key_arn) if trail.kms_key_arn else None,
+            tags=literal(dict(model.tags)),
+            event_selector=[_event_selector(s) for s in plan.event_selectors] or None,
+            advanced_event_selector=(
+                [_advanced_selector(s) for s in plan.advanced_event_selectors] or None
+            ),
+            depends_on=[log_bucket_policy] if log_bucket_policy is not None else None,
+        )
+        self.trail.override_logical_id(logical_id)
 
 
 class QuiltCrossAccountStack(TerraformStack):
@@ -284,7 +394,7 @@ class QuiltCrossAccountStack(TerraformStack):
 
 def _event_selector(selector: EventSelector) -> CloudtrailEventSelector:
     resources = [
-        CloudtrailEventSelectorDataResource(type=v.escape(d.type), values=v.literal(d.values))
+        CloudtrailEventSelectorDataResource(type=escape(d.type), values=literal(d.values))
         for d in selector.data_resources
     ]
     return CloudtrailEventSelector(
@@ -296,7 +406,7 @@ def _event_selector(selector: EventSelector) -> CloudtrailEventSelector:
 
 def _advanced_selector(selector: AdvancedEventSelector) -> CloudtrailAdvancedEventSelector:
     return CloudtrailAdvancedEventSelector(
-        name=v.escape(selector.name),
+        name=escape(selector.name),
         field_selector=[_field_selector(f) for f in selector.field_selectors],
     )
 
@@ -304,11 +414,11 @@ def _advanced_selector(selector: AdvancedEventSelector) -> CloudtrailAdvancedEve
 def _field_selector(field: FieldSelector) -> CloudtrailAdvancedEventSelectorFieldSelector:
     def values(operator: str) -> list[str] | None:
         listed = cloudtrail.operator_values(field, operator)
-        return None if listed is None else [v.escape(value) for value in listed]
+        return None if listed is None else [escape(value) for value in listed]
 
     # jsii calls Terraform's `equals` `equal_to`.
     return CloudtrailAdvancedEventSelectorFieldSelector(
-        field=v.escape(field.field),
+        field=escape(field.field),
         equal_to=values("equals"),
         not_equals=values("not_equals"),
         starts_with=values("starts_with"),
