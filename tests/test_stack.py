@@ -712,6 +712,133 @@ def test_two_constructs_in_one_stack():
     assert {"bucket_policies", "second_bucket_policies"} <= set(synth["output"])
 
 
+EXISTING_LOG_BUCKET = """
+control_account_ids = ["111122223333"]
+buckets = ["trail-only"]
+
+[cloudtrail]
+mode = "create"
+log_bucket_name = "someone-elses-logs"
+create_log_bucket = false
+"""
+
+
+def logical_id(resource) -> str:
+    return resource.friendly_unique_id  # the overridden logical id
+
+
+def test_parts_of_the_example(example):
+    from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+    from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+    from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+    from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+    from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+    from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+    from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+        S3BucketServerSideEncryptionConfigurationA,
+    )
+    from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+    from quilt_cross_account.construct.stack import DataBucketAccess, LogBucket, Trail
+
+    stack, _, _ = example
+    quilt = stack.quilt
+    name = "bucket-in-data-account"
+    assert list(quilt.data_buckets) == [name]
+    access = quilt.data_buckets[name]
+    assert isinstance(access, DataBucketAccess)
+    assert access.bucket == name
+    assert isinstance(access.policy, S3BucketPolicy)
+    assert isinstance(access.ownership_controls, S3BucketOwnershipControls)
+    assert (
+        logical_id(access.policy) == logical_id(access.ownership_controls) == f"quilt_bucket_{name}"
+    )
+    assert quilt.topics == {}
+
+    logs = quilt.logs
+    assert isinstance(logs, LogBucket)
+    assert isinstance(logs.caller_identity, DataAwsCallerIdentity)
+    assert logical_id(logs.caller_identity) == "quilt_caller"
+    parts = {
+        "bucket": S3Bucket,
+        "public_access_block": S3BucketPublicAccessBlock,
+        "versioning": S3BucketVersioningA,
+        "encryption": S3BucketServerSideEncryptionConfigurationA,
+        "policy": S3BucketPolicy,
+        "ownership_controls": S3BucketOwnershipControls,
+    }
+    for attribute, cls in parts.items():
+        resource = getattr(logs, attribute)
+        assert isinstance(resource, cls), attribute
+        assert logical_id(resource) == "quilt_log", attribute
+        # The flat attributes name the same resources.
+        flat = "log_bucket" if attribute == "bucket" else f"log_bucket_{attribute}"
+        assert getattr(quilt, flat) is resource, flat
+    assert quilt.caller_identity is logs.caller_identity
+
+    assert isinstance(quilt.cloudtrail, Trail)
+    assert isinstance(quilt.cloudtrail.trail, Cloudtrail)
+    assert logical_id(quilt.cloudtrail.trail) == "quilt_trail"
+    assert quilt.trail is quilt.cloudtrail.trail
+    assert quilt.bucket_policies == {name: access.policy}
+    assert quilt.ownership_controls == {name: access.ownership_controls}
+    assert quilt.sns_topic_policies == {}
+    assert list(quilt.outputs) == [o.name for o in interface.OUTPUTS]
+
+
+def test_parts_without_policies_or_log_bucket(statement_only, managed_extras):
+    from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+    from quilt_cross_account.construct.stack import TopicPolicy
+
+    # Statement-only, trail elsewhere: ownership only, no policy, log bucket or trail.
+    quilt = statement_only[0].quilt
+    assert list(quilt.data_buckets) == ["stmt-one", "stmt-two"]
+    for name, access in quilt.data_buckets.items():
+        assert access.policy is None
+        assert logical_id(access.ownership_controls) == f"quilt_bucket_{name}"
+    assert quilt.topics == {} and quilt.sns_topic_policies == {} and quilt.bucket_policies == {}
+    assert quilt.logs is None and quilt.cloudtrail is None
+    for flat in (
+        "caller_identity",
+        "log_bucket",
+        "log_bucket_public_access_block",
+        "log_bucket_versioning",
+        "log_bucket_encryption",
+        "log_bucket_policy",
+        "log_bucket_ownership_controls",
+        "trail",
+    ):
+        assert getattr(quilt, flat) is None, flat
+
+    # Managed with SNS topics, trail mode "none": one TopicPolicy per topic.
+    quilt = managed_extras[0].quilt
+    assert list(quilt.data_buckets) == ["merge-me", "also-shared", "fifo-bucket"]
+    assert all(access.policy is not None for access in quilt.data_buckets.values())
+    assert sorted(quilt.topics) == sorted([SHARED_TOPIC, FIFO_TOPIC])
+    for topic, part in quilt.topics.items():
+        assert isinstance(part, TopicPolicy)
+        assert part.topic_arn == topic
+        assert isinstance(part.policy, SnsTopicPolicy)
+        assert logical_id(part.policy) == topic_logical_id("quilt", topic)
+        assert quilt.sns_topic_policies[topic] is part.policy
+    assert quilt.logs is None and quilt.cloudtrail is None and quilt.log_bucket is None
+
+
+def test_trail_with_an_existing_log_bucket():
+    stack, _, synth = synthesized(model_from_text(EXISTING_LOG_BUCKET))
+    quilt = stack.quilt
+    assert quilt.logs is None and quilt.log_bucket_policy is None
+    assert quilt.cloudtrail is not None and quilt.trail is quilt.cloudtrail.trail
+    assert set(synth["resource"]) == {
+        "aws_cloudtrail",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy",
+    }
+    assert "data" not in synth
+    trail = resources(synth, "aws_cloudtrail")["quilt_trail"]
+    assert trail["s3_bucket_name"] == "someone-elses-logs"
+    assert "depends_on" not in trail  # no log-bucket policy of ours to wait for
+
+
 def test_construct_id_must_be_a_terraform_identifier():
     from cdktf import TerraformStack, Testing
     from quilt_cross_account.construct.stack import QuiltCrossAccount
