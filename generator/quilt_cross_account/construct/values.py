@@ -159,11 +159,13 @@ def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str
         "principal_arns": [principals] if isinstance(principals, str) else list(principals),
         "selector_style": plan.style if plan is not None else None,
         "event_selectors": (
-            [cloudtrail.module_event_selector(s) for s in plan.event_selectors] if plan else []
+            [cloudtrail.module_event_selector(s) for s in plan.event_selectors]
+            if plan is not None
+            else []
         ),
         "advanced_event_selectors": (
             [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
-            if plan
+            if plan is not None
             else []
         ),
         "log_bucket_read_policy": (
