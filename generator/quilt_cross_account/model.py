@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 SelectorStyle = Literal["auto", "basic", "advanced"]
@@ -123,6 +124,9 @@ class DataAccountSetup:
     tags: tuple[tuple[str, str], ...] = ()
     # managed: the module owns each bucket policy; statement-only: it outputs Quilt's statement.
     policy_mode: PolicyMode = "managed"
+    # The files the config named and validation read (not part of what is rendered): a run
+    # must never delete them, even with --force.
+    input_files: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def bucket_names(self) -> tuple[str, ...]:

@@ -3,15 +3,16 @@ policy to merge with, an SNS topic for its event notifications, its customer-man
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quilt_cross_account import domain, policy
-from quilt_cross_account.config import fields
+from quilt_cross_account import domain, files, policy
+from quilt_cross_account.config import documents, fields
 from quilt_cross_account.config.fields import Problems
 
 MAX_BUCKETS = 10_000
@@ -75,14 +76,29 @@ def parse(
         _load_policy(p, key, _resolve(path, base_dir), partition, name, result)
     if policies_dir is not None:
         directory = _resolve(policies_dir, base_dir)
-        if not directory.is_dir():
-            p.add("existing_policies_dir", f"directory {str(directory)!r} does not exist")
-        else:
-            for i, name in enumerate(result.names):
-                candidate = directory / f"{name}.json"
-                if name not in explicit_policies and candidate.is_file():
-                    _load_policy(p, f"buckets[{i}]", candidate, partition, name, result)
+        problem = _directory_problem(directory)
+        if problem:
+            p.add("existing_policies_dir", f"{str(directory)!r} {problem}")
+            return result
+        for i, name in enumerate(result.names):
+            candidate = directory / f"{name}.json"
+            # Anything by that name counts: a directory, FIFO or link there is an error, never
+            # a silent "no policy" that would replace the owner's statements.
+            if name not in explicit_policies and os.path.lexists(candidate):
+                _load_policy(p, f"buckets[{i}]", candidate, partition, name, result)
     return result
+
+
+def _directory_problem(directory: Path) -> str | None:
+    try:
+        mode = os.lstat(directory).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISDIR(mode):
+        return f"is {files.kind(mode)}, not a directory"
+    return None
 
 
 def _options(
@@ -121,18 +137,8 @@ def _resolve(path: str, base_dir: Path | None) -> Path:
 def _load_policy(
     p: Problems, key: str, path: Path, partition: str, bucket: str, result: Buckets
 ) -> None:
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        p.add(key, f"policy file {str(path)!r} does not exist")
-        return
-    except (OSError, UnicodeDecodeError) as exc:
-        p.add(key, f"cannot read policy file {str(path)!r}: {exc}")
-        return
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        p.add(key, f"{str(path)!r} is not valid JSON: {exc}")
+    doc = documents.read_json(p, key, path, "policy file")
+    if doc is None:
         return
     problems = policy.existing_policy_problems(doc, partition, bucket)
     for text in dict.fromkeys(_strings(doc)):

@@ -7,6 +7,7 @@ import difflib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from quilt_cross_account.errors import ConfigError
@@ -20,7 +21,11 @@ BYTE_ORDER_MARK = "\ufeff"
 
 @dataclass
 class Problems:
+    """What validation found wrong, one 'key: rule' line each; and the input files it read, which
+    a run must never delete (`generate --force`)."""
+
     items: list[str] = field(default_factory=list)
+    files_read: list[Path] = field(default_factory=list)
 
     def add(self, key: str, rule: str) -> None:
         self.items.append(f"{key}: {rule}")

@@ -6,16 +6,16 @@ one line per problem, each naming its key and the rule it breaks.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from quilt_cross_account import domain, policy
+from quilt_cross_account import domain, files, policy
 from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
-from quilt_cross_account.config import bucket_tables, fields, selector_tables
+from quilt_cross_account.config import bucket_tables, documents, fields, selector_tables
 from quilt_cross_account.config.fields import Problems
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import Bucket, CloudTrail, DataAccountSetup, EventSelector
@@ -73,25 +73,26 @@ def read_config(path: Path | None) -> tuple[dict[str, Any], Path | None]:
     if path is None:
         return _parse_toml(example_config_text(), f"<built-in {EXAMPLE_CONFIG}>"), None
     try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"--config: file {str(path)!r} does not exist"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"--config: cannot read {str(path)!r}: {exc}"]) from None
+        text = files.read_text(path, documents.MAX_CONFIG_BYTES)
+    except files.UnreadableFile as exc:
+        raise ConfigError([f"--config: file {str(path)!r} {exc}"]) from None
     return _parse_toml(text, str(path)), path.parent
 
 
 def _parse_toml(text: str, origin: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"<toml>: {origin} is not valid TOML: {exc}"]) from None
+        return documents.parse_toml(text)
+    except documents.DocumentError as exc:
+        raise ConfigError([f"<toml>: {origin} {exc}"]) from None
 
 
 def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> DataAccountSetup:
     raw, base_dir = read_config(path)
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return validate(raw, base_dir)
+    model = validate(raw, base_dir)
+    if path is None:
+        return model
+    return dataclasses.replace(model, input_files=(path, *model.input_files))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +163,7 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccoun
         cloudtrail=cloudtrail,
         tags=tags,
         policy_mode=policy_mode,
+        input_files=tuple(p.files_read),
     )
 
 

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from quilt_cross_account import domain
-from quilt_cross_account.config import fields
+from quilt_cross_account.config import documents, fields
 from quilt_cross_account.config.fields import Problems
 from quilt_cross_account.model import (
     AdvancedEventSelector,
@@ -83,13 +82,8 @@ def from_api_file(
     p: Problems, path: Path, key: str
 ) -> tuple[tuple[EventSelector, ...], tuple[AdvancedEventSelector, ...]]:
     """Selectors saved from `get-event-selectors` (EventSelectors / AdvancedEventSelectors)."""
-    try:
-        doc = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        p.add(key, f"file {str(path)!r} does not exist")
-        return (), ()
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        p.add(key, f"{str(path)!r} is not readable JSON: {exc}")
+    doc = documents.read_json(p, key, path, "file")
+    if doc is None:
         return (), ()
     doc = fields.table(p, key, doc)
     basic = [_basic_from_api(s) for s in doc.get("EventSelectors") or [] if isinstance(s, Mapping)]
