@@ -51,8 +51,8 @@ $(VENV)/.dev: pyproject.toml $(WHEELHOUSE)/.complete | $(VENV)/bin/python
 	touch $@ $(VENV)/.base
 
 # Wheels for offline installs in tests/test_packaging.py (pip --no-index --find-links): the
-# runtime dependencies and the build backend, as pyproject.toml declares them, for this
-# virtualenv's Python; downloaded here, at setup time.
+# runtime dependencies and the build backend (pre-commit builds the hook's package in isolation),
+# as pyproject.toml declares them, for this virtualenv's Python; downloaded here, at setup time.
 $(WHEELHOUSE)/.complete: pyproject.toml | $(VENV)/bin/python
 	rm -rf $(WHEELHOUSE)
 	mkdir -p $(WHEELHOUSE)

@@ -3,12 +3,15 @@
 From a snapshot of this checkout (the files git would commit, as they are on disk, in one clean
 commit) `python -m build --no-isolation` builds the sdist and, from the sdist, the wheel; both file
 lists are asserted exactly. The wheel is installed into a fresh virtualenv and run from a directory
-outside the checkout.
+outside the checkout. The same snapshot is the repository `pre-commit try-repo` installs the
+user-facing hook (.pre-commit-hooks.yaml) from, offline.
 
 Nothing here reaches the network: setuptools and build come from the test extra (hence
---no-isolation), and the wheels the install needs (jinja2, markupsafe) come from the wheelhouse
-`make test` downloads into <virtualenv>/wheelhouse at setup time (--no-index). Without it (or
-without build) the tests skip; `make test` sets QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required, which
+--no-isolation), and the wheels the installs need (jinja2, markupsafe, and setuptools for
+pre-commit's isolated build of the hook) come from the wheelhouse `make test` downloads into
+<virtualenv>/wheelhouse at setup time (--no-index, also inside pre-commit's pip); pre-commit seeds
+its virtualenv from virtualenv's embedded wheels. Without the wheelhouse (or without build or
+pre-commit) the tests skip; `make test` sets QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required, which
 turns the skip into a failure.
 """
 
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.util import REPO, snapshot
+from tests.util import REPO, run_cli, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +41,7 @@ WHEELHOUSE_DONE = WHEELHOUSE / ".complete"  # written last by the Makefile's whe
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
 NAME, VERSION = PROJECT["name"], PROJECT["version"]
 DIST_NAME = NAME.replace("-", "_")
+HOOK_ID = "quilt-cross-account-check"
 MODULE, ROOT = "modules/quilt-cross-account", "examples/quilt-cross-account"
 
 # The package's files other than its modules, relative to the source root `generator/`.
@@ -84,7 +88,7 @@ WHEEL_METADATA = {
 def missing_prerequisites() -> list[str]:
     missing = [
         f"the {module} package (test extra)"
-        for module in ("build",)
+        for module in ("build", "pre_commit")
         if importlib.util.find_spec(module) is None
     ]
     setuptools = importlib.metadata.version("setuptools")
@@ -107,9 +111,9 @@ def prerequisites() -> None:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without what changes how Python, pip, virtualenv or git behave
+    """This environment without what changes how Python, pip, virtualenv, pre-commit or git behave
     (user config, PYTHONPATH into the checkout, ...), and pip offline: the wheelhouse only."""
-    dropped = ("PYTHON", "PIP_", "VIRTUALENV_", "VIRTUAL_ENV", "GIT_")
+    dropped = ("PYTHON", "PIP_", "VIRTUALENV_", "VIRTUAL_ENV", "PRE_COMMIT", "GIT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(
         PIP_CONFIG_FILE=os.devnull,
@@ -117,6 +121,7 @@ def clean_env(**extra: str) -> dict[str, str]:
         PIP_FIND_LINKS=str(WHEELHOUSE),
         PIP_NO_CACHE_DIR="1",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        VIRTUALENV_NO_PERIODIC_UPDATE="1",  # pre-commit's virtualenv: embedded wheels, no fetch
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_CONFIG_NOSYSTEM="1",
         GIT_AUTHOR_NAME="test",
@@ -157,7 +162,8 @@ def commit_all(repo: Path) -> str:
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files git would commit from this checkout (tracked or new, not ignored), as they are
-    on disk, in a fresh repository with one commit: what a clone of the commit would hold,
+    on disk, in a fresh repository with one commit: what a clone of the commit would hold, and a
+    clean commit for pre-commit (try-repo would take HEAD plus changes to tracked files only),
     whatever the state of the working tree."""
     dest = tmp_path_factory.mktemp("checkout")
     listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO)
@@ -302,3 +308,79 @@ def test_installed_package_is_quilt_cross_account_only(installed, elsewhere):
     version, location = ok(run(python, "-c", code, cwd=elsewhere)).splitlines()
     assert version == VERSION
     assert Path(location).is_relative_to(installed.parent)  # the venv's copy, not the checkout's
+
+
+# --- The pre-commit hook users run in their own repositories (.pre-commit-hooks.yaml)
+
+
+def pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "pre_commit", *args, cwd=cwd, PRE_COMMIT_HOME=str(home))
+
+
+def hand_edit(repo: Path, name: str) -> None:
+    path = repo / name
+    path.write_text(path.read_text("utf-8") + "# hand edit\n", "utf-8")
+    git("add", name, cwd=repo)  # pre-commit stashes unstaged changes: commit the edit
+
+
+def test_hook_try_repo(checkout, tmp_path):
+    """`pre-commit try-repo`: the hook as the manifest declares it, without args (so `generate
+    --check` of the built-in example in the repository root). try-repo installs into a fresh
+    store each time, so each run builds the hook's environment from the wheelhouse."""
+    repo = tmp_path / "user-repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    ok(run_cli("generate", cwd=repo))
+    commit_all(repo)
+    try_repo = ("try-repo", str(checkout), HOOK_ID, "--color", "never")
+
+    passed = pre_commit(*try_repo, cwd=repo, home=tmp_path / "home")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "quilt-cross-account generate --check" in passed.stdout
+    assert "Passed" in passed.stdout
+
+    hand_edit(repo, f"{MODULE}/main.tf")
+    failed = pre_commit(*try_repo, cwd=repo, home=tmp_path / "home")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Failed" in failed.stdout
+    assert "- exit code: 1" in failed.stdout
+    assert f"--- a/{MODULE}/main.tf\n+++ b/{MODULE}/main.tf\n" in failed.stdout
+    assert "\n-# hand edit\n" in failed.stdout
+
+
+def test_hook_with_user_args(checkout, tmp_path):
+    """The hook as a user configures it: a pinned rev and args naming their config and tree."""
+    repo = tmp_path / "user-repo"
+    (repo / "terraform").mkdir(parents=True)
+    git("init", "-q", cwd=repo)
+    rev = git("rev-parse", "HEAD", cwd=checkout).strip()
+    config = repo / "quilt.toml"
+    config.write_text(
+        'control_account_ids = ["111122223333"]\nbuckets = ["data-one", "data-two"]\n'
+        '[cloudtrail]\nlog_bucket_name = "data-trail-logs"\n',
+        "utf-8",
+    )
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n"
+        f"  - repo: {checkout}\n"
+        f"    rev: {rev}\n"
+        f"    hooks:\n"
+        f"      - id: {HOOK_ID}\n"
+        f"        args: [--config, quilt.toml, --out, terraform]\n",
+        "utf-8",
+    )
+    ok(run_cli("generate", "--config", config, "--out", repo / "terraform", cwd=repo))
+    commit_all(repo)
+    home = tmp_path / "home"  # one store: the environment is built once
+
+    passed = pre_commit("run", "--color", "never", cwd=repo, home=home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+    # A config change committed without regenerating: the tree is stale.
+    config.write_text(config.read_text("utf-8").replace('"data-two"', '"data-two", "data-3"'))
+    git("add", "quilt.toml", cwd=repo)
+    failed = pre_commit("run", "--color", "never", cwd=repo, home=home)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "data-3" in failed.stdout
+    assert "generated file(s) differ" in failed.stdout
