@@ -384,3 +384,11 @@ def test_hook_with_user_args(checkout, tmp_path):
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "data-3" in failed.stdout
     assert "generated file(s) differ" in failed.stdout
+
+
+def test_pre_commit_files_are_valid(tmp_path):
+    for command, name in (
+        ("validate-manifest", ".pre-commit-hooks.yaml"),
+        ("validate-config", ".pre-commit-config.yaml"),
+    ):
+        ok(pre_commit(command, str(REPO / name), cwd=REPO, home=tmp_path / "home"))
