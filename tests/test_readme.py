@@ -1,11 +1,13 @@
 """The README against the code: its config reference lists exactly the keys the loader accepts,
-with the loader's defaults."""
+with the loader's defaults; its exit codes are the CLI's; its contents and links match its
+headings."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 
+from quilt_cross_account import errors
 from quilt_cross_account.config import bucket_tables, loader
 
 from tests.util import REPO
@@ -62,3 +64,41 @@ def test_config_reference_gives_the_loader_defaults_of_the_trail():
 def test_config_reference_marks_the_required_keys():
     required = {key for key, default in config_reference().items() if default == "required"}
     assert required == {"control_account_ids", "buckets", "buckets[].name"}
+
+
+def test_exit_codes_are_the_clis():
+    codes = {
+        int(line.split("|")[1])
+        for line in section("### Exit codes").splitlines()
+        if re.match(r"^\| *\d+ \|", line)
+    }
+    assert codes == {errors.EXIT_OK, errors.EXIT_DRIFT, errors.EXIT_USAGE}
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def headings() -> list[tuple[int, str]]:
+    """(level, text) of the ## and ### headings outside code blocks."""
+    found, in_code = [], False
+    for line in README.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and (match := re.match(r"^(##+) (.+)$", line)):
+            found.append((len(match[1]), match[2]))
+    return found
+
+
+def test_contents_lists_every_section_in_order():
+    listed = re.findall(r"^( *)- \[([^\]]+)\]\(#([^)]+)\)$", section("## Contents"), re.MULTILINE)
+    expected = [(level, text) for level, text in headings() if text != "Contents"]
+    assert [(2 + len(indent) // 2, text) for indent, text, _ in listed] == expected
+    assert [target for _, _, target in listed] == [anchor(text) for _, text in expected]
+
+
+def test_links_within_the_readme_resolve():
+    anchors = {anchor(text) for _, text in headings()}
+    targets = set(re.findall(r"\]\(#([^)]+)\)", README))
+    assert sorted(targets - anchors) == []
