@@ -112,7 +112,8 @@ def prerequisites() -> None:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without what changes how Python, pip, virtualenv, pre-commit or git behave
-    (user config, PYTHONPATH into the checkout, ...), and pip offline: the wheelhouse only."""
+    (user config, PYTHONPATH into the checkout, PYTHONDONTWRITEBYTECODE, with which setuptools
+    warns that byte-compiling is disabled, ...), and pip offline: the wheelhouse only."""
     dropped = ("PYTHON", "PIP_", "VIRTUALENV_", "VIRTUAL_ENV", "PRE_COMMIT", "GIT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(
