@@ -91,8 +91,11 @@ def missing_prerequisites() -> list[str]:
         for module in ("build", "pre_commit")
         if importlib.util.find_spec(module) is None
     ]
-    setuptools = importlib.metadata.version("setuptools")
-    if int(setuptools.split(".")[0]) < 77:
+    try:
+        setuptools = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        setuptools = "none"
+    if not setuptools[0].isdigit() or int(setuptools.split(".")[0]) < 77:
         missing.append(f"setuptools>=77 (test extra; this environment has {setuptools})")
     if not WHEELHOUSE_DONE.is_file():
         missing.append(f"the wheelhouse {WHEELHOUSE} (the .venv/.dev setup of `make test`)")
