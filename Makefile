@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+WHEELHOUSE := $(VENV)/wheelhouse
+WHEELHOUSE_REQUIREMENTS = import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
+	print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")
 export CHECKPOINT_DISABLE := 1
 
 .PHONY: generate test fuzz lint bench clean
@@ -16,7 +19,7 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/quilt-cross-account generate --check
-	$(BIN)/python -m pytest -q
+	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q
 
 # The property tests with fresh random examples, FUZZ_ROUNDS times (`make test` repeats the same
 # examples on every run so that its verdict is reproducible).
@@ -43,9 +46,20 @@ $(VENV)/.base: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.dev: pyproject.toml $(WHEELHOUSE)/.complete | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[cdktf,import,test]'
 	touch $@ $(VENV)/.base
+
+# Wheels for offline installs in tests/test_packaging.py (pip --no-index --find-links): the
+# runtime dependencies and the build backend (pre-commit builds the hook's package in isolation),
+# as pyproject.toml declares them, for this virtualenv's Python; downloaded here, at setup time.
+$(WHEELHOUSE)/.complete: pyproject.toml | $(VENV)/bin/python
+	rm -rf $(WHEELHOUSE)
+	mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -c '$(WHEELHOUSE_REQUIREMENTS)' > $(WHEELHOUSE)/requirements.txt
+	$(BIN)/python -m pip download --quiet --only-binary :all: --dest $(WHEELHOUSE) \
+		-r $(WHEELHOUSE)/requirements.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) cdktf.out node_modules .pytest_cache .ruff_cache
