@@ -124,6 +124,27 @@ def test_validations_mirror_the_python_rules(merged, variable, fragments):
         assert v["error_message"].strip()
 
 
+def _as_parsed(expression: str) -> str:
+    """An HCL expression as python-hcl2 serialises it inside a parsed file."""
+    return hcl2.loads(f"x = {expression}\n", serialization_options=HCL_VALUES)["x"].strip("${}")
+
+
+def test_every_bucket_naming_rule_is_rendered_once(merged):
+    """One `bucket_names` validation per row of the rule table, with the row's message and
+    condition; the `log_bucket_name` validation checks every row's condition."""
+    variables = blocks(merged, "variable")
+    validations = variables["bucket_names"]["validation"]
+    messages = {v["error_message"]: v for v in validations}
+    assert len(messages) == len(validations)
+    for rule in domain.BUCKET_NAME_RULES:
+        validation = messages[f"bucket_names: bucket names {rule.message}."]
+        assert _as_parsed(rule.condition("b")) in validation["condition"], rule.message
+    (log,) = variables["log_bucket_name"]["validation"]
+    for rule in domain.BUCKET_NAME_RULES:
+        condition = rule.condition('coalesce(var.log_bucket_name, "---")')
+        assert _as_parsed(condition) in log["condition"], rule.message
+
+
 def test_outputs_match_the_interface(merged):
     outputs = blocks(merged, "output")
     assert list(outputs) == [o.name for o in interface.OUTPUTS]

@@ -448,16 +448,91 @@ BAD_BUCKETS = [
 ]
 
 
+# Names just inside every rule: both sides accept them.
+GOOD_BUCKETS = [
+    "abc",
+    "a" * 63,
+    "my.bucket.name",
+    "0bucket9",
+    "my-.bucket",
+    "1.2.3.4a",
+    "xn-bucket",
+    "sthree",
+    "amzn-s3-demo",
+    "b-s3alias-x",
+    "b-ol-s3",
+    "bmrap",
+    "b-x-s3",
+    "b-table-s3",
+]
+
+
+def test_bucket_examples_cover_every_naming_rule():
+    broken = {
+        r.message for name in BAD_BUCKETS for r in domain.BUCKET_NAME_RULES if not r.obeyed(name)
+    }
+    assert broken == {r.message for r in domain.BUCKET_NAME_RULES}
+    for name in GOOD_BUCKETS:
+        assert domain.bucket_name_problems(name) == [], name
+
+
 @pytest.mark.parametrize("name", BAD_BUCKETS)
 def test_bucket_rules_agree_with_the_module(terraform, tmp_path, name):
-    assert config_problems_for_bucket(name)
-    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": [name]})
-    assert "Invalid value for variable" in message and "bucket_names" in message
+    """The module rejects a bad name with the validations of exactly the rules Python says it
+    breaks (one validation per row of domain.BUCKET_NAME_RULES), as a data bucket and as the log
+    bucket."""
+    broken = {r.message for r in domain.BUCKET_NAME_RULES if not r.obeyed(name)}
+    problems = config_problems(raw_config([name]))
+    assert sorted(problems) == sorted(
+        f"buckets[0]: {name!r} {p}" for p in domain.bucket_name_problems(name)
+    )
+    log_problems = config_problems(raw_config(["data-bucket"], log_bucket_name=name))
+    assert log_problems and all(p.startswith("cloudtrail.log_bucket_name: ") for p in log_problems)
+    message = re.sub(
+        r"\s+",
+        " ",
+        plan_error(
+            terraform, tmp_path, {**BASE_ARGS, "bucket_names": [name], "log_bucket_name": name}
+        ),
+    )
+    fired = {
+        r.message
+        for r in domain.BUCKET_NAME_RULES
+        if f"bucket_names: bucket names {r.message}." in message
+    }
+    assert fired == broken
+    assert "log_bucket_name must be a valid S3 bucket name" in message
 
 
-def config_problems_for_bucket(name: str) -> list[str]:
+def test_names_inside_the_rules_pass_the_module(terraform, tmp_path):
+    """Names just inside every rule pass Python and the module alike, as data and log buckets."""
+    for name in GOOD_BUCKETS:
+        assert not config_problems(raw_config([name]))
+        assert not config_problems(raw_config(["data-bucket"], log_bucket_name=name))
+    root = tmp_path / "root"
+    shutil.copytree(REPO / render.MODULE_DIR, root / "module")
+    names = json.dumps(GOOD_BUCKETS)
+    common = (
+        '  source = "./module"\n  control_account_ids = ["111122223333"]\n  trail_mode = "none"\n'
+    )
+    (root / "main.tf").write_text(
+        f'module "data" {{\n{common}  bucket_names = {names}\n}}\n'
+        f'module "log" {{\n{common}  for_each = toset({names})\n'
+        '  bucket_names = ["data-bucket"]\n  log_bucket_name = each.key\n}\n'
+    )
+    children = terraform.plan(root)["planned_values"]["root_module"]["child_modules"]
+    policies = [
+        r["address"]
+        for c in children
+        for r in c["resources"]
+        if r["type"] == "aws_s3_bucket_policy"
+    ]
+    assert len(policies) == 2 * len(GOOD_BUCKETS)
+
+
+def config_problems(raw: dict) -> list[str]:
     try:
-        config.validate(raw_config([name]))
+        config.validate(raw)
     except config.ConfigError as exc:
         return exc.problems
     return []

@@ -10,7 +10,7 @@ import jinja2
 
 from quilt_cross_account import cloudtrail, domain, policy
 from quilt_cross_account.model import AdvancedEventSelector, DataAccountSetup
-from quilt_cross_account.terraform import hcl, interface
+from quilt_cross_account.terraform import hcl, interface, rules
 
 MODULE_DIR = f"modules/{domain.MODULE_NAME}"
 ROOT_DIR = f"examples/{domain.MODULE_NAME}"
@@ -63,6 +63,8 @@ def environment() -> jinja2.Environment:
         provider_constraint=PROVIDER_CONSTRAINT,
         inputs={i.name: i for i in interface.INPUTS},
         outputs={o.name: o for o in interface.OUTPUTS},
+        bucket_name_validations=rules.bucket_name_validations,
+        optional_bucket_name_condition=rules.optional_bucket_name_condition,
         selector_names={
             "data": cloudtrail.DATA_SELECTOR_NAME,
             "management": cloudtrail.MANAGEMENT_SELECTOR_NAME,
