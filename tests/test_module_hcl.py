@@ -7,7 +7,7 @@ import re
 import hcl2
 import pytest
 from quilt_cross_account import cloudtrail, config, domain
-from quilt_cross_account.terraform import hcl, interface, render
+from quilt_cross_account.terraform import hcl, interface, render, rules
 
 from tests.util import HCL_VALUES, REPO, blocks, parse_tf, resources
 
@@ -219,6 +219,32 @@ def test_cloudtrail_locals_use_the_python_constants(merged):
         domain.MAX_ADVANCED_VALUES,
     ):
         assert f"<= {limit}" in outputs
+
+
+def test_every_limit_message_is_a_precondition_of_the_module(merged):
+    """Each CloudTrail limit message of the planner is the error_message of one precondition,
+    with Terraform expressions where Python puts its numbers."""
+    messages = [
+        p["error_message"]
+        for output in blocks(merged, "output").values()
+        for p in output.get("precondition", [])
+    ]
+    for rule, template in cloudtrail.LIMIT_MESSAGES.items():
+        pattern = re.escape(template + ".")
+        for name, value in cloudtrail.LIMIT_VALUES.items():
+            pattern = pattern.replace(re.escape(f"{{{name}}}"), str(value))
+        pattern = re.sub(r"\\\{\w+\\\}", r"\\$\\{[^}]+\\}", pattern)
+        assert len([m for m in messages if re.fullmatch(pattern, m)]) == 1, rule
+
+
+def test_limit_message_interpolates_expressions_into_the_python_text():
+    text = rules.limit_message("basic_values", buckets="length(var.b)", values="local.n")
+    assert text.startswith('"${length(var.b)} buckets need ${local.n} basic')
+    python = cloudtrail.limit_message("basic_values", buckets=7, values=8)
+    evaluated = hcl2.loads(f"x = {text}\n", serialization_options=HCL_VALUES)["x"]
+    assert evaluated.replace("${length(var.b)}", "7").replace("${local.n}", "8") == f"{python}."
+    with pytest.raises(ValueError):
+        rules.limit_message("basic_values", buckets="1")
 
 
 def test_root_call_passes_the_config(tmp_path):

@@ -406,26 +406,76 @@ def plan_error(terraform: Terraform, tmp_path: Path, arguments: dict[str, Any]) 
 BASE_ARGS = {"control_account_ids": ["111122223333"], "log_bucket_name": "quilt-logs-bucket"}
 
 
-def test_499_buckets_fail_in_both_with_the_same_numbers(terraform, tmp_path):
-    with pytest.raises(config.ConfigError) as python:
-        config.validate(raw_config(buckets(499)))
-    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": buckets(499)})
-    numbers = "499 buckets need 501 advanced-selector values but a trail allows at most 500 (this configuration fits at most 498 buckets)"
-    assert numbers in python.value.problems[0]
-    assert numbers in re.sub(r"\s+", " ", message)
+def _advanced(name: str) -> dict[str, Any]:
+    return {"name": name, "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}
 
 
-def test_six_selectors_fail_in_both(terraform, tmp_path):
-    raw = raw_config(buckets(3), extra_event_selectors=[LAMBDA] * 5)
+# One case per message of cloudtrail.LIMIT_MESSAGES: (config's cloudtrail table, module arguments
+# beyond BASE_ARGS, the message with its numbers).
+LIMIT_CASES = {
+    "mixed": (
+        {"extra_event_selectors": [LAMBDA], "extra_advanced_event_selectors": [_advanced("a")]},
+        {"extra_event_selectors": [LAMBDA], "extra_advanced_event_selectors": [_advanced("a")]},
+        3,
+        "extra basic and advanced selectors cannot be mixed on one trail",
+    ),
+    "basic_selectors": (
+        {"extra_event_selectors": [LAMBDA] * 5},
+        {"extra_event_selectors": [LAMBDA] * 5},
+        3,
+        "6 event selectors exceed the trail limit of 5",
+    ),
+    "advanced_selectors": (
+        {"extra_advanced_event_selectors": [_advanced(f"s{i}") for i in range(5)]},
+        {"extra_advanced_event_selectors": [_advanced(f"s{i}") for i in range(5)]},
+        3,
+        "6 advanced event selectors exceed the trail limit of 5",
+    ),
+    "basic_values": (
+        {"selector_style": "basic"},
+        {"selector_style": "basic"},
+        251,
+        "251 buckets need 251 basic data-resource values but a trail allows at most 250",
+    ),
+    "advanced_values": (
+        {},
+        {},
+        499,
+        "499 buckets need 501 advanced-selector values but a trail allows at most 500 (this "
+        "configuration fits at most 498 buckets)",
+    ),
+}
+
+
+def _numbers(sentence: str, rule: str) -> dict[str, int]:
+    """The numbers a limit message was filled with, read back from its sentence."""
+    pattern = re.escape(cloudtrail.LIMIT_MESSAGES[rule])
+    for name, value in cloudtrail.LIMIT_VALUES.items():
+        pattern = pattern.replace(re.escape(f"{{{name}}}"), str(value))
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>\\d+)", pattern)
+    found = re.fullmatch(pattern, sentence)
+    assert found, (pattern, sentence)
+    return {k: int(v) for k, v in found.groupdict().items()}
+
+
+def test_every_limit_message_has_a_case():
+    assert set(LIMIT_CASES) == set(cloudtrail.LIMIT_MESSAGES)
+
+
+@pytest.mark.parametrize("rule", LIMIT_CASES)
+def test_limits_fail_in_both_with_the_same_message(terraform, tmp_path, rule):
+    """Python and the module's precondition say the same sentence, numbers included."""
+    trail, arguments, count, numbers = LIMIT_CASES[rule]
     with pytest.raises(config.ConfigError) as python:
-        config.validate(raw)
-    assert "6 event selectors exceed the trail limit of 5" in python.value.problems[0]
+        config.validate(raw_config(buckets(count), **trail))
+    (problem,) = python.value.problems
+    sentence = problem.split(": ", 1)[1].removesuffix(" (mode = 'create')")
+    assert sentence == cloudtrail.limit_message(rule, **_numbers(sentence, rule))
+    assert numbers in sentence
     message = plan_error(
-        terraform,
-        tmp_path,
-        {**BASE_ARGS, "bucket_names": buckets(3), "extra_event_selectors": [LAMBDA] * 5},
+        terraform, tmp_path, {**BASE_ARGS, "bucket_names": buckets(count), **arguments}
     )
-    assert "6 event selectors exceed the trail limit of 5" in re.sub(r"\s+", " ", message)
+    assert f"{sentence}." in re.sub(r"\s+", " ", message)
 
 
 BAD_BUCKETS = [

@@ -65,6 +65,7 @@ def environment() -> jinja2.Environment:
         outputs={o.name: o for o in interface.OUTPUTS},
         bucket_name_validations=rules.bucket_name_validations,
         optional_bucket_name_condition=rules.optional_bucket_name_condition,
+        limit_message=rules.limit_message,
         selector_names={
             "data": cloudtrail.DATA_SELECTOR_NAME,
             "management": cloudtrail.MANAGEMENT_SELECTOR_NAME,

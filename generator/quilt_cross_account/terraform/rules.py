@@ -1,4 +1,5 @@
-"""The module's `validation` conditions and messages, rendered from the Python rule tables.
+"""The module's `validation` conditions and `precondition` messages, rendered from the Python
+rule tables.
 
 Each rule is written once, in `domain` (bucket names) or `cloudtrail` (trail limits); these
 helpers turn a rule into HCL for the templates, so the module cannot drift from the config check.
@@ -6,7 +7,9 @@ helpers turn a rule into HCL for the templates, so the module cannot drift from 
 
 from __future__ import annotations
 
-from quilt_cross_account import domain
+import string
+
+from quilt_cross_account import cloudtrail, domain
 from quilt_cross_account.terraform import hcl
 
 
@@ -31,3 +34,31 @@ def optional_bucket_name_condition(variable: str, depth: int = 2) -> str:
     inner = hcl.INDENT * (depth + 1)
     rules = "".join(f"{inner}{rule.condition(name)},\n" for rule in domain.BUCKET_NAME_RULES)
     return f"var.{variable} == null || alltrue([\n{rules}{hcl.INDENT * depth}])"
+
+
+def limit_message(rule: str, **expressions: str) -> str:
+    """The module's error_message (an HCL string) for a CloudTrail limit: the rule's message of
+    `cloudtrail.LIMIT_MESSAGES`, with a Terraform expression interpolated for each number (the
+    limits themselves are written as constants)."""
+    pieces = list(string.Formatter().parse(cloudtrail.LIMIT_MESSAGES[rule] + "."))
+    needed = {f for _, f, _, _ in pieces if f is not None and f not in cloudtrail.LIMIT_VALUES}
+    if needed != set(expressions):
+        raise ValueError(
+            f"{rule}: needs expressions for {sorted(needed)}, got {sorted(expressions)}"
+        )
+    parts = []
+    for literal, field, _spec, _conversion in pieces:
+        parts.append(_literal(literal))
+        if field in cloudtrail.LIMIT_VALUES:
+            parts.append(_literal(str(cloudtrail.LIMIT_VALUES[field])))
+        elif field is not None:
+            parts.append(f"${{{expressions[field]}}}")
+    return '"' + "".join(parts) + '"'
+
+
+def _literal(text: str) -> str:
+    """`text` as the inside of an HCL string, safe to put before an interpolation."""
+    escaped = hcl.string(text)[1:-1]
+    if escaped.endswith(("$", "%")):  # `$` + `${x}` would read as the escape `$${`
+        escaped = escaped[:-1] + hcl.code_point_escape(escaped[-1])
+    return escaped
