@@ -37,6 +37,7 @@ def test_every_generated_tf_file_parses():
         "variables.tf",
         "main.tf",
         "cloudtrail.tf",
+        "log_bucket.tf",
         "outputs.tf",
     }
     for path in files:

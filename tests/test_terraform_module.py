@@ -627,6 +627,29 @@ def test_apply_then_plan_shows_no_changes(terraform):
     assert terraform.plan_no_changes(root)
 
 
+def test_moving_the_log_bucket_between_files_changes_nothing(terraform):
+    """A resource's address does not depend on the module file declaring it: state applied with
+    the log bucket in cloudtrail.tf (the layout before log_bucket.tf) plans to no changes with
+    log_bucket.tf; renaming one of its resources would not."""
+    out = generated_copy(terraform)
+    module, root = out / render.MODULE_DIR, out / render.ROOT_DIR
+    trail_file, log_file = module / "cloudtrail.tf", module / "log_bucket.tf"
+    trail_text, log_text = trail_file.read_text(), log_file.read_text()
+    log_file.unlink()
+    trail_file.write_text(f"{trail_text}\n{log_text}")
+    state = terraform.apply(root)
+    addresses = {
+        r["address"] for r in state["values"]["root_module"]["child_modules"][0]["resources"]
+    }
+    assert "module.quilt_cross_account.aws_s3_bucket_versioning.log[0]" in addresses
+    trail_file.write_text(trail_text)
+    log_file.write_text(log_text)
+    assert terraform.plan_no_changes(root)
+    renamed = '"aws_s3_bucket_versioning" "logs"'
+    log_file.write_text(log_text.replace('"aws_s3_bucket_versioning" "log"', renamed))
+    assert not terraform.plan_no_changes(root)
+
+
 # ------------------------------------------------------------ negative controls (harness)
 
 NEGATIVE_CONTROLS = [

@@ -26,6 +26,7 @@ MODULE_TEMPLATES = {
     "variables.tf": "module/variables.tf.j2",
     "main.tf": "module/main.tf.j2",
     "cloudtrail.tf": "module/cloudtrail.tf.j2",
+    "log_bucket.tf": "module/log_bucket.tf.j2",
     "outputs.tf": "module/outputs.tf.j2",
     "README.md": "module/README.md.j2",
     "tests/quilt_cross_account.tftest.hcl": "module/tests/quilt_cross_account.tftest.hcl.j2",
