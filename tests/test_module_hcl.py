@@ -248,6 +248,63 @@ def test_limit_message_interpolates_expressions_into_the_python_text():
         rules.limit_message("basic_values", buckets="1")
 
 
+def _readme_docs() -> dict[str, list[list[str]]]:
+    """The terraform-docs part of the module README: section title -> table rows (cells)."""
+    text = (MODULE_DIR / "README.md").read_text()
+    assert text.count("<!-- BEGIN_TF_DOCS -->") == 1 and text.count("<!-- END_TF_DOCS -->") == 1
+    docs = text.split("<!-- BEGIN_TF_DOCS -->\n")[1].split("<!-- END_TF_DOCS -->")[0]
+    sections = {}
+    for section in docs.split("## ")[1:]:
+        title, _, body = section.partition("\n")
+        rows = [line for line in body.splitlines() if line.startswith("| ")]
+        sections[title] = [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rows[1:]]
+    return sections
+
+
+def test_readme_lists_every_resource_the_tf_files_declare(module):
+    """The Resources table is what python-hcl2 finds in the module's .tf files, in
+    terraform-docs' order: resources, then data sources, each by type.name."""
+    declared = []
+    for parsed in module.values():
+        for mode, kind in (("resource", "resource"), ("data", "data source")):
+            for item in parsed.get(mode, []):
+                for rtype, named in item.items():
+                    declared += [(kind != "resource", f"{rtype}.{name}", kind) for name in named]
+    table = _readme_docs()["Resources"]
+    assert table == [[address, kind] for _, address, kind in sorted(declared)]
+    assert ["aws_s3_bucket_versioning.log", "resource"] in table  # log_bucket.tf
+    assert ["aws_caller_identity.current", "data source"] in table
+
+
+def _anchored(cell: str, kind: str) -> str:
+    found = re.fullmatch(rf'<a name="{kind}_([\w-]+)"></a> \[([^]]+)\]\(#{kind}\\_(.+)\)', cell)
+    assert found, cell
+    name, text, target = found.groups()
+    assert text.replace("\\_", "_") == name and target.replace("\\_", "_") == name, cell
+    return name
+
+
+def test_readme_inputs_outputs_and_requirements_as_terraform_docs_writes_them(merged, module):
+    docs = _readme_docs()
+    assert list(docs) == ["Requirements", "Providers", "Modules", "Resources", "Inputs", "Outputs"]
+    variables, outputs = blocks(merged, "variable"), blocks(merged, "output")
+    inputs = {_anchored(row[0], "input"): row for row in docs["Inputs"]}
+    assert list(inputs) == sorted(variables)
+    for name, row in inputs.items():
+        assert row[4] == ("yes" if "default" not in variables[name] else "no"), name
+    assert [_anchored(row[0], "output") for row in docs["Outputs"]] == sorted(outputs)
+    terraform = module["versions.tf"]["terraform"][0]
+    aws = terraform["required_providers"][0]["aws"]["version"]
+    assert docs["Requirements"] == [
+        [
+            '<a name="requirement_terraform"></a> [terraform](#requirement\\_terraform)',
+            terraform["required_version"],
+        ],
+        ['<a name="requirement_aws"></a> [aws](#requirement\\_aws)', aws],
+    ]
+    assert docs["Providers"] == [['<a name="provider_aws"></a> [aws](#provider\\_aws)', aws]]
+
+
 def test_root_call_passes_the_config(tmp_path):
     parsed = parse_tf(ROOT_DIR / "main.tf")
     call = blocks(parsed, "module")["quilt_cross_account"]
