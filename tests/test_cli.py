@@ -90,6 +90,7 @@ def test_generate_writes_module_and_root_call(tmp_path, capsys):
         "variables.tf",
         "main.tf",
         "cloudtrail.tf",
+        "log_bucket.tf",
         "outputs.tf",
         "README.md",
         "tests/quilt_cross_account.tftest.hcl",

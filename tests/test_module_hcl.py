@@ -7,7 +7,7 @@ import re
 import hcl2
 import pytest
 from quilt_cross_account import cloudtrail, config, domain
-from quilt_cross_account.terraform import hcl, interface, render
+from quilt_cross_account.terraform import hcl, interface, render, rules
 
 from tests.util import HCL_VALUES, REPO, blocks, parse_tf, resources
 
@@ -37,6 +37,7 @@ def test_every_generated_tf_file_parses():
         "variables.tf",
         "main.tf",
         "cloudtrail.tf",
+        "log_bucket.tf",
         "outputs.tf",
     }
     for path in files:
@@ -124,6 +125,27 @@ def test_validations_mirror_the_python_rules(merged, variable, fragments):
         assert v["error_message"].strip()
 
 
+def _as_parsed(expression: str) -> str:
+    """An HCL expression as python-hcl2 serialises it inside a parsed file."""
+    return hcl2.loads(f"x = {expression}\n", serialization_options=HCL_VALUES)["x"].strip("${}")
+
+
+def test_every_bucket_naming_rule_is_rendered_once(merged):
+    """One `bucket_names` validation per row of the rule table, with the row's message and
+    condition; the `log_bucket_name` validation checks every row's condition."""
+    variables = blocks(merged, "variable")
+    validations = variables["bucket_names"]["validation"]
+    messages = {v["error_message"]: v for v in validations}
+    assert len(messages) == len(validations)
+    for rule in domain.BUCKET_NAME_RULES:
+        validation = messages[f"bucket_names: bucket names {rule.message}."]
+        assert _as_parsed(rule.condition("b")) in validation["condition"], rule.message
+    (log,) = variables["log_bucket_name"]["validation"]
+    for rule in domain.BUCKET_NAME_RULES:
+        condition = rule.condition('coalesce(var.log_bucket_name, "---")')
+        assert _as_parsed(condition) in log["condition"], rule.message
+
+
 def test_outputs_match_the_interface(merged):
     outputs = blocks(merged, "output")
     assert list(outputs) == [o.name for o in interface.OUTPUTS]
@@ -198,6 +220,89 @@ def test_cloudtrail_locals_use_the_python_constants(merged):
         domain.MAX_ADVANCED_VALUES,
     ):
         assert f"<= {limit}" in outputs
+
+
+def test_every_limit_message_is_a_precondition_of_the_module(merged):
+    """Each CloudTrail limit message of the planner is the error_message of one precondition,
+    with Terraform expressions where Python puts its numbers."""
+    messages = [
+        p["error_message"]
+        for output in blocks(merged, "output").values()
+        for p in output.get("precondition", [])
+    ]
+    for rule, template in cloudtrail.LIMIT_MESSAGES.items():
+        pattern = re.escape(template + ".")
+        for name, value in cloudtrail.LIMIT_VALUES.items():
+            pattern = pattern.replace(re.escape(f"{{{name}}}"), str(value))
+        pattern = re.sub(r"\\\{\w+\\\}", r"\\$\\{[^}]+\\}", pattern)
+        assert len([m for m in messages if re.fullmatch(pattern, m)]) == 1, rule
+
+
+def test_limit_message_interpolates_expressions_into_the_python_text():
+    text = rules.limit_message("basic_values", buckets="length(var.b)", values="local.n")
+    assert text.startswith('"${length(var.b)} buckets need ${local.n} basic')
+    python = cloudtrail.limit_message("basic_values", buckets=7, values=8)
+    evaluated = hcl2.loads(f"x = {text}\n", serialization_options=HCL_VALUES)["x"]
+    assert evaluated.replace("${length(var.b)}", "7").replace("${local.n}", "8") == f"{python}."
+    with pytest.raises(ValueError):
+        rules.limit_message("basic_values", buckets="1")
+
+
+def _readme_docs() -> dict[str, list[list[str]]]:
+    """The terraform-docs part of the module README: section title -> table rows (cells)."""
+    text = (MODULE_DIR / "README.md").read_text()
+    assert text.count("<!-- BEGIN_TF_DOCS -->") == 1 and text.count("<!-- END_TF_DOCS -->") == 1
+    docs = text.split("<!-- BEGIN_TF_DOCS -->\n")[1].split("<!-- END_TF_DOCS -->")[0]
+    sections = {}
+    for section in docs.split("## ")[1:]:
+        title, _, body = section.partition("\n")
+        rows = [line for line in body.splitlines() if line.startswith("| ")]
+        sections[title] = [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rows[1:]]
+    return sections
+
+
+def test_readme_lists_every_resource_the_tf_files_declare(module):
+    """The Resources table is what python-hcl2 finds in the module's .tf files, in
+    terraform-docs' order: resources, then data sources, each by type.name."""
+    declared = []
+    for parsed in module.values():
+        for mode, kind in (("resource", "resource"), ("data", "data source")):
+            for item in parsed.get(mode, []):
+                for rtype, named in item.items():
+                    declared += [(kind != "resource", f"{rtype}.{name}", kind) for name in named]
+    table = _readme_docs()["Resources"]
+    assert table == [[address, kind] for _, address, kind in sorted(declared)]
+    assert ["aws_s3_bucket_versioning.log", "resource"] in table  # log_bucket.tf
+    assert ["aws_caller_identity.current", "data source"] in table
+
+
+def _anchored(cell: str, kind: str) -> str:
+    found = re.fullmatch(rf'<a name="{kind}_([\w-]+)"></a> \[([^]]+)\]\(#{kind}\\_(.+)\)', cell)
+    assert found, cell
+    name, text, target = found.groups()
+    assert text.replace("\\_", "_") == name and target.replace("\\_", "_") == name, cell
+    return name
+
+
+def test_readme_inputs_outputs_and_requirements_as_terraform_docs_writes_them(merged, module):
+    docs = _readme_docs()
+    assert list(docs) == ["Requirements", "Providers", "Modules", "Resources", "Inputs", "Outputs"]
+    variables, outputs = blocks(merged, "variable"), blocks(merged, "output")
+    inputs = {_anchored(row[0], "input"): row for row in docs["Inputs"]}
+    assert list(inputs) == sorted(variables)
+    for name, row in inputs.items():
+        assert row[4] == ("yes" if "default" not in variables[name] else "no"), name
+    assert [_anchored(row[0], "output") for row in docs["Outputs"]] == sorted(outputs)
+    terraform = module["versions.tf"]["terraform"][0]
+    aws = terraform["required_providers"][0]["aws"]["version"]
+    assert docs["Requirements"] == [
+        [
+            '<a name="requirement_terraform"></a> [terraform](#requirement\\_terraform)',
+            terraform["required_version"],
+        ],
+        ['<a name="requirement_aws"></a> [aws](#requirement\\_aws)', aws],
+    ]
+    assert docs["Providers"] == [['<a name="provider_aws"></a> [aws](#provider\\_aws)', aws]]
 
 
 def test_root_call_passes_the_config(tmp_path):

@@ -406,26 +406,76 @@ def plan_error(terraform: Terraform, tmp_path: Path, arguments: dict[str, Any]) 
 BASE_ARGS = {"control_account_ids": ["111122223333"], "log_bucket_name": "quilt-logs-bucket"}
 
 
-def test_499_buckets_fail_in_both_with_the_same_numbers(terraform, tmp_path):
-    with pytest.raises(config.ConfigError) as python:
-        config.validate(raw_config(buckets(499)))
-    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": buckets(499)})
-    numbers = "499 buckets need 501 advanced-selector values but a trail allows at most 500 (this configuration fits at most 498 buckets)"
-    assert numbers in python.value.problems[0]
-    assert numbers in re.sub(r"\s+", " ", message)
+def _advanced(name: str) -> dict[str, Any]:
+    return {"name": name, "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}
 
 
-def test_six_selectors_fail_in_both(terraform, tmp_path):
-    raw = raw_config(buckets(3), extra_event_selectors=[LAMBDA] * 5)
+# One case per message of cloudtrail.LIMIT_MESSAGES: (config's cloudtrail table, module arguments
+# beyond BASE_ARGS, the message with its numbers).
+LIMIT_CASES = {
+    "mixed": (
+        {"extra_event_selectors": [LAMBDA], "extra_advanced_event_selectors": [_advanced("a")]},
+        {"extra_event_selectors": [LAMBDA], "extra_advanced_event_selectors": [_advanced("a")]},
+        3,
+        "extra basic and advanced selectors cannot be mixed on one trail",
+    ),
+    "basic_selectors": (
+        {"extra_event_selectors": [LAMBDA] * 5},
+        {"extra_event_selectors": [LAMBDA] * 5},
+        3,
+        "6 event selectors exceed the trail limit of 5",
+    ),
+    "advanced_selectors": (
+        {"extra_advanced_event_selectors": [_advanced(f"s{i}") for i in range(5)]},
+        {"extra_advanced_event_selectors": [_advanced(f"s{i}") for i in range(5)]},
+        3,
+        "6 advanced event selectors exceed the trail limit of 5",
+    ),
+    "basic_values": (
+        {"selector_style": "basic"},
+        {"selector_style": "basic"},
+        251,
+        "251 buckets need 251 basic data-resource values but a trail allows at most 250",
+    ),
+    "advanced_values": (
+        {},
+        {},
+        499,
+        "499 buckets need 501 advanced-selector values but a trail allows at most 500 (this "
+        "configuration fits at most 498 buckets)",
+    ),
+}
+
+
+def _numbers(sentence: str, rule: str) -> dict[str, int]:
+    """The numbers a limit message was filled with, read back from its sentence."""
+    pattern = re.escape(cloudtrail.LIMIT_MESSAGES[rule])
+    for name, value in cloudtrail.LIMIT_VALUES.items():
+        pattern = pattern.replace(re.escape(f"{{{name}}}"), str(value))
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>\\d+)", pattern)
+    found = re.fullmatch(pattern, sentence)
+    assert found, (pattern, sentence)
+    return {k: int(v) for k, v in found.groupdict().items()}
+
+
+def test_every_limit_message_has_a_case():
+    assert set(LIMIT_CASES) == set(cloudtrail.LIMIT_MESSAGES)
+
+
+@pytest.mark.parametrize("rule", LIMIT_CASES)
+def test_limits_fail_in_both_with_the_same_message(terraform, tmp_path, rule):
+    """Python and the module's precondition say the same sentence, numbers included."""
+    trail, arguments, count, numbers = LIMIT_CASES[rule]
     with pytest.raises(config.ConfigError) as python:
-        config.validate(raw)
-    assert "6 event selectors exceed the trail limit of 5" in python.value.problems[0]
+        config.validate(raw_config(buckets(count), **trail))
+    (problem,) = python.value.problems
+    sentence = problem.split(": ", 1)[1].removesuffix(" (mode = 'create')")
+    assert sentence == cloudtrail.limit_message(rule, **_numbers(sentence, rule))
+    assert numbers in sentence
     message = plan_error(
-        terraform,
-        tmp_path,
-        {**BASE_ARGS, "bucket_names": buckets(3), "extra_event_selectors": [LAMBDA] * 5},
+        terraform, tmp_path, {**BASE_ARGS, "bucket_names": buckets(count), **arguments}
     )
-    assert "6 event selectors exceed the trail limit of 5" in re.sub(r"\s+", " ", message)
+    assert f"{sentence}." in re.sub(r"\s+", " ", message)
 
 
 BAD_BUCKETS = [
@@ -448,16 +498,91 @@ BAD_BUCKETS = [
 ]
 
 
+# Names just inside every rule: both sides accept them.
+GOOD_BUCKETS = [
+    "abc",
+    "a" * 63,
+    "my.bucket.name",
+    "0bucket9",
+    "my-.bucket",
+    "1.2.3.4a",
+    "xn-bucket",
+    "sthree",
+    "amzn-s3-demo",
+    "b-s3alias-x",
+    "b-ol-s3",
+    "bmrap",
+    "b-x-s3",
+    "b-table-s3",
+]
+
+
+def test_bucket_examples_cover_every_naming_rule():
+    broken = {
+        r.message for name in BAD_BUCKETS for r in domain.BUCKET_NAME_RULES if not r.obeyed(name)
+    }
+    assert broken == {r.message for r in domain.BUCKET_NAME_RULES}
+    for name in GOOD_BUCKETS:
+        assert domain.bucket_name_problems(name) == [], name
+
+
 @pytest.mark.parametrize("name", BAD_BUCKETS)
 def test_bucket_rules_agree_with_the_module(terraform, tmp_path, name):
-    assert config_problems_for_bucket(name)
-    message = plan_error(terraform, tmp_path, {**BASE_ARGS, "bucket_names": [name]})
-    assert "Invalid value for variable" in message and "bucket_names" in message
+    """The module rejects a bad name with the validations of exactly the rules Python says it
+    breaks (one validation per row of domain.BUCKET_NAME_RULES), as a data bucket and as the log
+    bucket."""
+    broken = {r.message for r in domain.BUCKET_NAME_RULES if not r.obeyed(name)}
+    problems = config_problems(raw_config([name]))
+    assert sorted(problems) == sorted(
+        f"buckets[0]: {name!r} {p}" for p in domain.bucket_name_problems(name)
+    )
+    log_problems = config_problems(raw_config(["data-bucket"], log_bucket_name=name))
+    assert log_problems and all(p.startswith("cloudtrail.log_bucket_name: ") for p in log_problems)
+    message = re.sub(
+        r"\s+",
+        " ",
+        plan_error(
+            terraform, tmp_path, {**BASE_ARGS, "bucket_names": [name], "log_bucket_name": name}
+        ),
+    )
+    fired = {
+        r.message
+        for r in domain.BUCKET_NAME_RULES
+        if f"bucket_names: bucket names {r.message}." in message
+    }
+    assert fired == broken
+    assert "log_bucket_name must be a valid S3 bucket name" in message
 
 
-def config_problems_for_bucket(name: str) -> list[str]:
+def test_names_inside_the_rules_pass_the_module(terraform, tmp_path):
+    """Names just inside every rule pass Python and the module alike, as data and log buckets."""
+    for name in GOOD_BUCKETS:
+        assert not config_problems(raw_config([name]))
+        assert not config_problems(raw_config(["data-bucket"], log_bucket_name=name))
+    root = tmp_path / "root"
+    shutil.copytree(REPO / render.MODULE_DIR, root / "module")
+    names = json.dumps(GOOD_BUCKETS)
+    common = (
+        '  source = "./module"\n  control_account_ids = ["111122223333"]\n  trail_mode = "none"\n'
+    )
+    (root / "main.tf").write_text(
+        f'module "data" {{\n{common}  bucket_names = {names}\n}}\n'
+        f'module "log" {{\n{common}  for_each = toset({names})\n'
+        '  bucket_names = ["data-bucket"]\n  log_bucket_name = each.key\n}\n'
+    )
+    children = terraform.plan(root)["planned_values"]["root_module"]["child_modules"]
+    policies = [
+        r["address"]
+        for c in children
+        for r in c["resources"]
+        if r["type"] == "aws_s3_bucket_policy"
+    ]
+    assert len(policies) == 2 * len(GOOD_BUCKETS)
+
+
+def config_problems(raw: dict) -> list[str]:
     try:
-        config.validate(raw_config([name]))
+        config.validate(raw)
     except config.ConfigError as exc:
         return exc.problems
     return []
@@ -500,6 +625,29 @@ def test_apply_then_plan_shows_no_changes(terraform):
         in addresses
     )
     assert terraform.plan_no_changes(root)
+
+
+def test_moving_the_log_bucket_between_files_changes_nothing(terraform):
+    """A resource's address does not depend on the module file declaring it: state applied with
+    the log bucket in cloudtrail.tf (the layout before log_bucket.tf) plans to no changes with
+    log_bucket.tf; renaming one of its resources would not."""
+    out = generated_copy(terraform)
+    module, root = out / render.MODULE_DIR, out / render.ROOT_DIR
+    trail_file, log_file = module / "cloudtrail.tf", module / "log_bucket.tf"
+    trail_text, log_text = trail_file.read_text(), log_file.read_text()
+    log_file.unlink()
+    trail_file.write_text(f"{trail_text}\n{log_text}")
+    state = terraform.apply(root)
+    addresses = {
+        r["address"] for r in state["values"]["root_module"]["child_modules"][0]["resources"]
+    }
+    assert "module.quilt_cross_account.aws_s3_bucket_versioning.log[0]" in addresses
+    trail_file.write_text(trail_text)
+    log_file.write_text(log_text)
+    assert terraform.plan_no_changes(root)
+    renamed = '"aws_s3_bucket_versioning" "logs"'
+    log_file.write_text(log_text.replace('"aws_s3_bucket_versioning" "log"', renamed))
+    assert not terraform.plan_no_changes(root)
 
 
 # ------------------------------------------------------------ negative controls (harness)

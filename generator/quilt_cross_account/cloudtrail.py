@@ -34,6 +34,34 @@ class SelectorLimitError(ValueError):
         self.kind = kind
 
 
+# Each limit's message, written once: the planner fills in Python numbers, the module's
+# preconditions Terraform expressions (terraform.rules.limit_message), so both say the same.
+LIMIT_VALUES: dict[str, int] = {
+    "max_selectors": domain.MAX_EVENT_SELECTORS,
+    "max_basic_values": domain.MAX_BASIC_DATA_VALUES,
+    "max_advanced_values": domain.MAX_ADVANCED_VALUES,
+}
+LIMIT_MESSAGES: dict[str, str] = {
+    "mixed": "extra basic and advanced selectors cannot be mixed on one trail; "
+    "convert the basic ones to advanced selectors",
+    "basic_selectors": "{selectors} event selectors exceed the trail limit of {max_selectors}; "
+    "remove extra selectors",
+    "advanced_selectors": "{selectors} advanced event selectors exceed the trail limit of "
+    "{max_selectors}; remove extra selectors",
+    "basic_values": "{buckets} buckets need {values} basic data-resource values but a trail "
+    'allows at most {max_basic_values}; use selector_style = "advanced" (or "auto"), or split '
+    "the buckets across trails",
+    "advanced_values": "{buckets} buckets need {values} advanced-selector values but a trail "
+    "allows at most {max_advanced_values} (this configuration fits at most {fits} buckets); "
+    "split the buckets across trails",
+}
+
+
+def limit_message(rule: str, **numbers: int) -> str:
+    """The message of a broken limit (a key of LIMIT_MESSAGES), with the numbers filled in."""
+    return LIMIT_MESSAGES[rule].format(**LIMIT_VALUES, **numbers)
+
+
 def data_event_arns(partition: str, buckets: Sequence[str]) -> tuple[str, ...]:
     return tuple(domain.data_event_arn(partition, b) for b in buckets)
 
@@ -97,11 +125,7 @@ def plan_selectors(
 ) -> SelectorPlan:
     """Choose the selector style and build the selectors, or explain which limit is broken."""
     if extra_event_selectors and extra_advanced_event_selectors:
-        raise SelectorLimitError(
-            "mixed",
-            "extra basic and advanced selectors cannot be mixed on one trail; "
-            "convert the basic ones to advanced selectors",
-        )
+        raise SelectorLimitError("mixed", limit_message("mixed"))
     arns = data_event_arns(partition, buckets)
     basic = basic_selectors(arns, read_write_type, include_management_events, extra_event_selectors)
     advanced = advanced_selectors(
@@ -150,35 +174,27 @@ def advanced_value_count(selectors: Sequence[AdvancedEventSelector]) -> int:
 def _check_basic(selectors: Sequence[EventSelector], bucket_count: int) -> None:
     if len(selectors) > domain.MAX_EVENT_SELECTORS:
         raise SelectorLimitError(
-            "selectors",
-            f"{len(selectors)} event selectors exceed the trail limit of "
-            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors",
+            "selectors", limit_message("basic_selectors", selectors=len(selectors))
         )
     values = basic_value_count(selectors)
     if values > domain.MAX_BASIC_DATA_VALUES:
         raise SelectorLimitError(
-            "values",
-            f"{bucket_count} buckets need {values} basic data-resource values but a trail allows "
-            f'at most {domain.MAX_BASIC_DATA_VALUES}; use selector_style = "advanced" (or '
-            '"auto"), or split the buckets across trails',
+            "values", limit_message("basic_values", buckets=bucket_count, values=values)
         )
 
 
 def _check_advanced(selectors: Sequence[AdvancedEventSelector], bucket_count: int) -> None:
     if len(selectors) > domain.MAX_EVENT_SELECTORS:
         raise SelectorLimitError(
-            "selectors",
-            f"{len(selectors)} advanced event selectors exceed the trail limit of "
-            f"{domain.MAX_EVENT_SELECTORS}; remove extra selectors",
+            "selectors", limit_message("advanced_selectors", selectors=len(selectors))
         )
     values = advanced_value_count(selectors)
     if values > domain.MAX_ADVANCED_VALUES:
         overhead = values - bucket_count
+        fits = domain.MAX_ADVANCED_VALUES - overhead
         raise SelectorLimitError(
             "values",
-            f"{bucket_count} buckets need {values} advanced-selector values but a trail allows at "
-            f"most {domain.MAX_ADVANCED_VALUES} (this configuration fits at most "
-            f"{domain.MAX_ADVANCED_VALUES - overhead} buckets); split the buckets across trails",
+            limit_message("advanced_values", buckets=bucket_count, values=values, fits=fits),
         )
 
 

@@ -1,13 +1,17 @@
 """AWS and Quilt facts this project builds on, in one place.
 
 Every renderer (HCL templates, CDKTF construct) takes these values from here; the HCL module
-repeats some of them in `validation` blocks, rendered from these constants, and tests prove the
-two agree.
+repeats some of them in `validation` blocks, rendered from these constants and rule tables, and
+tests prove the two agree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from quilt_cross_account.terraform import hcl
 
 GENERATOR_NAME = "quilt-cross-account"
 MODULE_NAME = "quilt-cross-account"
@@ -86,8 +90,8 @@ TRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"
 
-# S3 general-purpose bucket naming rules, as (rule text, HCL condition over `b`) pairs mirrored
-# in the module; `bucket_name_problems` is the Python side of the same rules.
+# S3 general-purpose bucket naming rules: one table (`BUCKET_NAME_RULES`) that both the config
+# check (`bucket_name_problems`) and the module's `validation` blocks are built from.
 BUCKET_NAME_CHARS_PATTERN = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
 BUCKET_IPV4_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$"
 BUCKET_FORBIDDEN_PREFIXES: tuple[str, ...] = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -100,28 +104,86 @@ BUCKET_FORBIDDEN_SUFFIXES: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class BucketNameRule:
+    """One naming rule, written once: what it says, and how Python and Terraform check it.
+
+    `hcl` is a Terraform expression, true when the name obeys the rule, with `{v}` standing for
+    the expression of the name (`b`, `coalesce(var.log_bucket_name, "---")`, ...).
+    """
+
+    message: str  # follows the name: "'My_Bucket' must ..."
+    obeyed: Callable[[str], bool]
+    hcl: str
+    # Python-only detail appended to the message, from the name (Terraform < 1.9 cannot put the
+    # value into a validation's error message).
+    detail: Callable[[str], str] | None = None
+
+    def problem(self, name: str) -> str | None:
+        """The message when `name` breaks the rule, else None."""
+        if self.obeyed(name):
+            return None
+        return f"{self.message} ({self.detail(name)})" if self.detail else self.message
+
+    def condition(self, value: str) -> str:
+        """The HCL condition for the name expression `value`."""
+        return self.hcl.replace("{v}", value)
+
+
+def _lacks_prefix(prefix: str) -> Callable[[str], bool]:
+    return lambda name: not name.startswith(prefix)
+
+
+def _lacks_suffix(suffix: str) -> Callable[[str], bool]:
+    return lambda name: not name.endswith(suffix)
+
+
+BUCKET_NAME_RULES: tuple[BucketNameRule, ...] = (
+    BucketNameRule(
+        "must be 3-63 characters long",
+        lambda n: 3 <= len(n) <= 63,
+        "length({v}) >= 3 && length({v}) <= 63",
+        detail=lambda n: f"got {len(n)}",
+    ),
+    BucketNameRule(
+        "must use only lowercase letters, digits, dots and hyphens, "
+        "and start and end with a letter or digit",
+        lambda n: re.fullmatch(BUCKET_NAME_CHARS_PATTERN, n) is not None,
+        f"can(regex({hcl.string(BUCKET_NAME_CHARS_PATTERN)}, {{v}}))",
+    ),
+    BucketNameRule(
+        "must not contain two adjacent dots",
+        lambda n: ".." not in n,
+        f"!strcontains({{v}}, {hcl.string('..')})",
+    ),
+    # (IPv6 forms already fail the character rule.)
+    BucketNameRule(
+        "must not be formatted as an IP address",
+        lambda n: re.fullmatch(BUCKET_IPV4_PATTERN, n) is None,
+        f"!can(regex({hcl.string(BUCKET_IPV4_PATTERN)}, {{v}}))",
+    ),
+    *(
+        BucketNameRule(
+            f"must not start with the reserved prefix {prefix!r}",
+            _lacks_prefix(prefix),
+            f"!startswith({{v}}, {hcl.string(prefix)})",
+        )
+        for prefix in BUCKET_FORBIDDEN_PREFIXES
+    ),
+    *(
+        BucketNameRule(
+            f"must not end with the reserved suffix {suffix!r}",
+            _lacks_suffix(suffix),
+            f"!endswith({{v}}, {hcl.string(suffix)})",
+        )
+        for suffix in BUCKET_FORBIDDEN_SUFFIXES
+    ),
+)
+
+
 def bucket_name_problems(name: str) -> list[str]:
     """Which S3 general-purpose naming rules `name` breaks (empty when valid)."""
-    problems = []
-    if not 3 <= len(name) <= 63:
-        problems.append(f"must be 3-63 characters long (got {len(name)})")
-    if not re.fullmatch(BUCKET_NAME_CHARS_PATTERN, name):
-        problems.append(
-            "must use only lowercase letters, digits, dots and hyphens, "
-            "and start and end with a letter or digit"
-        )
-    if ".." in name:
-        problems.append("must not contain two adjacent dots")
-    # (IPv6 forms already fail the character rule.)
-    if re.fullmatch(BUCKET_IPV4_PATTERN, name):
-        problems.append("must not be formatted as an IP address")
-    for prefix in BUCKET_FORBIDDEN_PREFIXES:
-        if name.startswith(prefix):
-            problems.append(f"must not start with the reserved prefix {prefix!r}")
-    for suffix in BUCKET_FORBIDDEN_SUFFIXES:
-        if name.endswith(suffix):
-            problems.append(f"must not end with the reserved suffix {suffix!r}")
-    return problems
+    return [p for rule in BUCKET_NAME_RULES if (p := rule.problem(name)) is not None]
 
 
 def account_root_arn(partition: str, account_id: str) -> str:

@@ -46,12 +46,36 @@ variable "bucket_names" {
     error_message = "bucket_names: bucket names must not be formatted as an IP address."
   }
   validation {
-    condition     = alltrue([for b in var.bucket_names : !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(b, p)])])
-    error_message = "bucket_names: bucket names must not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-)."
+    condition     = alltrue([for b in var.bucket_names : !startswith(b, "xn--")])
+    error_message = "bucket_names: bucket names must not start with the reserved prefix 'xn--'."
   }
   validation {
-    condition     = alltrue([for b in var.bucket_names : !anytrue([for s in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] : endswith(b, s)])])
-    error_message = "bucket_names: bucket names must not end with a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
+    condition     = alltrue([for b in var.bucket_names : !startswith(b, "sthree-")])
+    error_message = "bucket_names: bucket names must not start with the reserved prefix 'sthree-'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !startswith(b, "amzn-s3-demo-")])
+    error_message = "bucket_names: bucket names must not start with the reserved prefix 'amzn-s3-demo-'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !endswith(b, "-s3alias")])
+    error_message = "bucket_names: bucket names must not end with the reserved suffix '-s3alias'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !endswith(b, "--ol-s3")])
+    error_message = "bucket_names: bucket names must not end with the reserved suffix '--ol-s3'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !endswith(b, ".mrap")])
+    error_message = "bucket_names: bucket names must not end with the reserved suffix '.mrap'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !endswith(b, "--x-s3")])
+    error_message = "bucket_names: bucket names must not end with the reserved suffix '--x-s3'."
+  }
+  validation {
+    condition     = alltrue([for b in var.bucket_names : !endswith(b, "--table-s3")])
+    error_message = "bucket_names: bucket names must not end with the reserved suffix '--table-s3'."
   }
   validation {
     condition     = length(distinct(var.bucket_names)) == length(var.bucket_names)
@@ -192,13 +216,18 @@ variable "log_bucket_name" {
 
   validation {
     condition = var.log_bucket_name == null || alltrue([
-      length(coalesce(var.log_bucket_name, "---")) >= 3,
-      length(coalesce(var.log_bucket_name, "---")) <= 63,
+      length(coalesce(var.log_bucket_name, "---")) >= 3 && length(coalesce(var.log_bucket_name, "---")) <= 63,
       can(regex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$", coalesce(var.log_bucket_name, "---"))),
       !strcontains(coalesce(var.log_bucket_name, "---"), ".."),
       !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", coalesce(var.log_bucket_name, "---"))),
-      !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(coalesce(var.log_bucket_name, "---"), p)]),
-      !anytrue([for s in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] : endswith(coalesce(var.log_bucket_name, "---"), s)]),
+      !startswith(coalesce(var.log_bucket_name, "---"), "xn--"),
+      !startswith(coalesce(var.log_bucket_name, "---"), "sthree-"),
+      !startswith(coalesce(var.log_bucket_name, "---"), "amzn-s3-demo-"),
+      !endswith(coalesce(var.log_bucket_name, "---"), "-s3alias"),
+      !endswith(coalesce(var.log_bucket_name, "---"), "--ol-s3"),
+      !endswith(coalesce(var.log_bucket_name, "---"), ".mrap"),
+      !endswith(coalesce(var.log_bucket_name, "---"), "--x-s3"),
+      !endswith(coalesce(var.log_bucket_name, "---"), "--table-s3"),
     ])
     error_message = "log_bucket_name must be a valid S3 bucket name (the rules of bucket_names)."
   }

@@ -2,7 +2,7 @@
 
 `variables.tf`, `outputs.tf` and the module README tables are all rendered from these lists, so
 the docs cannot drift from the code. Validation rules live in the templates, rendered from
-`generator.domain`.
+`domain` and the rule tables (`terraform.rules`).
 """
 
 from __future__ import annotations
