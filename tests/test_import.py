@@ -201,7 +201,7 @@ def test_access_denied_is_reported_and_nothing_is_written(account, tmp_path):
         "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
     }
     result = run_import(env, "--config", cfg)
-    assert result.returncode == 1
+    assert result.returncode == 3  # EXIT_AWS
     lines = result.stderr.splitlines()
     assert (
         "error: buckets[0] (with-policy): s3:GetBucketPolicy failed with AccessDenied: Access Denied (check the credentials' permissions for this account)"
@@ -256,7 +256,7 @@ def test_missing_bucket_is_a_clear_error(account, tmp_path):
         'control_account_ids = ["111122223333"]\nbuckets = ["no-such-bucket"]\n[cloudtrail]\nmode = "none"\n'
     )
     result = run_import(account, "--config", path)
-    assert result.returncode == 1
+    assert result.returncode == 3  # EXIT_AWS
     assert (
         "error: buckets[0] (no-such-bucket): s3:GetBucketPolicy failed with NoSuchBucket"
         in result.stderr

@@ -72,7 +72,13 @@ def test_exit_codes_are_the_clis():
         for line in section("### Exit codes").splitlines()
         if re.match(r"^\| *\d+ \|", line)
     }
-    assert codes == {errors.EXIT_OK, errors.EXIT_DRIFT, errors.EXIT_USAGE}
+    defined = {
+        value
+        for name, value in vars(errors).items()
+        if name.startswith("EXIT_") and isinstance(value, int)
+    }
+    assert defined >= {0, 1, 2, 3, 130}
+    assert codes == defined
 
 
 def anchor(heading: str) -> str:

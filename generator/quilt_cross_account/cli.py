@@ -9,7 +9,8 @@ from pathlib import Path
 
 from quilt_cross_account import config, domain, errors, writer
 from quilt_cross_account import importer as importer_module
-from quilt_cross_account.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from quilt_cross_account.config import locations
+from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
 from quilt_cross_account.terraform import render
 
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=domain.GENERATOR_NAME,
         description="Generate the Terraform module that connects Quilt (control account) to S3 "
         "buckets in this (data) account.",
+        epilog=errors.EXIT_CODES_HELP,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     generate = commands.add_parser(
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="render the module and its root-module call from a config",
         description=f"Render {render.MODULE_DIR}/ and {render.ROOT_DIR}/ under --out from a "
         "TOML config (the built-in reference example when --config is not given).",
+        epilog=errors.EXIT_CODES_HELP,
     )
     generate.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
     generate.add_argument(
@@ -63,18 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
         "import-policies",
         help="save the buckets' current policies (and ownership, trail selectors) for merging",
         description="Read the configured buckets' current bucket policies, object ownership "
-        'settings and (with cloudtrail.mode = "external") the trail\'s event selectors with '
-        "boto3's standard credential chain, and save them where the config expects them: "
-        "each bucket's `existing_policy` file or <existing_policies_dir>/<bucket>.json, and "
-        "cloudtrail.existing_selectors_file. Nothing is written unless every read succeeds.",
+        'settings and bucket ACLs, and (with cloudtrail.mode = "external") the trail\'s event '
+        "selectors, with boto3's standard credential chain, and save them where generate reads "
+        "them: each bucket's `existing_policy` file, else <policies dir>/<bucket>.json, where "
+        "the policies dir is existing_policies_dir or policies/ beside the config; the trail's "
+        "selectors go to cloudtrail.existing_selectors_file, else <policies dir>/"
+        "trail-selectors.json. Only regular .json files under the config's directory (or "
+        "existing_policies_dir) are written. Nothing is written unless every read succeeds.",
+        epilog=errors.EXIT_CODES_HELP,
     )
-    importer.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
+    importer.add_argument("--config", type=Path, required=True, help="your TOML config")
     importer.add_argument("--profile", help="AWS profile of the data account")
     importer.add_argument("--region", help="AWS region (default: the config's region)")
     importer.add_argument(
         "--policies-dir",
-        help=f"directory for policy files when the config sets none (default: "
-        f"existing_policies_dir, else {importer_module.DEFAULT_POLICIES_DIR!r})",
+        help="only checked: must be the directory generate reads (existing_policies_dir, else "
+        f"{locations.DEFAULT_POLICIES_DIR}/ beside the config); set it in the config instead",
     )
     return parser
 
@@ -82,20 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "import-policies":
-        return import_policies(args)
-    return generate(args)
+        return errors.guarded(lambda: import_policies(args))
+    return errors.guarded(lambda: generate(args))
 
 
 def import_policies(args: argparse.Namespace) -> int:
     try:
         report = importer_module.run(args.config, args.profile, args.region, args.policies_dir)
-    except errors.ConfigError as exc:
+    except (errors.ConfigError, errors.OutputError) as exc:
         errors.report(exc)
         return EXIT_USAGE
     except errors.AwsReadError as exc:
         errors.report(exc)
         print("nothing was written", file=sys.stderr)
-        return EXIT_DRIFT
+        return EXIT_AWS
     for line in report:
         print(line)
     return EXIT_OK
@@ -118,7 +125,7 @@ def generate(args: argparse.Namespace) -> int:
             sys.stdout.write(drift.diff)
             print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
             return EXIT_DRIFT
-        writer.write(args.out, files, render.OWNED_DIRS, force=args.force)
+        writer.write(args.out, files, render.OWNED_DIRS, force=args.force, keep=model.input_files)
     except (errors.ConfigError, errors.OutputError) as exc:
         errors.report(exc)
         return EXIT_USAGE

@@ -6,12 +6,24 @@ lines on stderr and an exit code, so no stage reaches into another for either.
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 EXIT_OK = 0
-EXIT_DRIFT = 1  # `generate --check` found differences; `import-policies` could not read AWS
-EXIT_USAGE = 2  # bad command line, config or output directory: nothing was written
+EXIT_DRIFT = 1  # `generate --check` found differences (and only that)
+EXIT_USAGE = 2  # bad command line, config, input file or output directory: nothing was written
+EXIT_AWS = 3  # reading from AWS failed (`import-policies`): nothing was written
+EXIT_INTERNAL = 70  # a bug: an unexpected error, reported in one line (EX_SOFTWARE)
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the run stopped and cleaned up after itself
+
+EXIT_CODES_HELP = (
+    f"exit codes: {EXIT_OK} ok; {EXIT_DRIFT} generated files differ (--check); {EXIT_USAGE} "
+    f"usage, config or output error (nothing written); {EXIT_AWS} AWS read failure; "
+    f"{EXIT_INTERNAL} internal error; {EXIT_INTERRUPTED} interrupted"
+)
 
 
 class ConfigError(Exception):
@@ -49,3 +61,48 @@ def report(exc: ReportedError) -> None:
 def report_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run an entry point: Ctrl-C and SIGTERM end it in one line with EXIT_INTERRUPTED (the
+    writer's cleanup runs on the way out), and any unexpected exception is one line on stderr
+    with EXIT_INTERNAL, never a traceback and never the drift code."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return command()
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed by this run", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last line of defence: report, do not dump a traceback
+        detail = " ".join(str(exc).split()) or "no details"
+        print(
+            f"error: internal error ({type(exc).__name__}: {detail}); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends: for the few renames that commit a run."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError):  # no signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -7,26 +7,31 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quilt_cross_account import config
-from quilt_cross_account.errors import AwsReadError, ConfigError
+from quilt_cross_account import config, files, policy
+from quilt_cross_account.config import documents
+from quilt_cross_account.config.locations import Location, Locations
+from quilt_cross_account.errors import AwsReadError, ConfigError, OutputError, signals_deferred
 from quilt_cross_account.model import DataAccountSetup
 
-DEFAULT_POLICIES_DIR = "policies"
-SELECTORS_FILE = "trail-selectors.json"
-# Keys `validate` would resolve against files that may not exist yet (this command creates them).
-_FILE_KEYS = ("existing_policy",)
+# Where generate looks for what this command saves: one answer for both (config.locations).
+ACL_SUFFIX = ".acl.json"
 
 
 @dataclass
 class Snapshot:
     policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     ownership: dict[str, str | None] = field(default_factory=dict)
+    # Grants of each bucket's ACL to anyone but the bucket owner (BucketOwnerEnforced turns
+    # them off, and PutBucketOwnershipControls fails while the bucket ACL has any).
+    foreign_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     selectors: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -34,38 +39,118 @@ class Snapshot:
 @dataclass(frozen=True)
 class Targets:
     policy_files: dict[str, Path]
+    acl_files: dict[str, Path]
     selectors_file: Path | None
 
 
 def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccountSetup, Targets]:
-    """The validated config (ignoring the files this command writes) and where each read goes."""
+    """The validated config (without reading the files this command writes) and where each
+    read is saved: exactly where `generate` looks (config.locations)."""
+    if path is None:
+        raise ConfigError(
+            ["--config: import-policies needs your config file; it saves what it reads beside it"]
+        )
     raw, base_dir = config.read_config(path)
-    base = base_dir or Path.cwd()
-    explicit: dict[str, str] = {}
-    stripped_buckets = []
-    for item in raw.get("buckets", []) if isinstance(raw.get("buckets"), list) else []:
-        if isinstance(item, Mapping) and isinstance(item.get("existing_policy"), str):
-            explicit[str(item.get("name"))] = item["existing_policy"]
-            item = {k: v for k, v in item.items() if k not in _FILE_KEYS}
-        stripped_buckets.append(item)
-    if stripped_buckets:
-        raw["buckets"] = stripped_buckets
-    directory = policies_dir or raw.pop("existing_policies_dir", None) or DEFAULT_POLICIES_DIR
-    raw.pop("existing_policies_dir", None)
-    trail_raw = raw.get("cloudtrail")
-    selectors_path = None
-    if isinstance(trail_raw, Mapping):
-        selectors_path = trail_raw.get("existing_selectors_file")
-        raw["cloudtrail"] = {k: v for k, v in trail_raw.items() if k != "existing_selectors_file"}
-    model = config.validate(raw, base_dir)
-    files = {
-        b: base / explicit[b] if b in explicit else base / directory / f"{b}.json"
-        for b in model.bucket_names
-    }
+    model = config.validate(raw, base_dir, read_files=False)
+    assert base_dir is not None
+    configured_dir = raw.get("existing_policies_dir")
+    locations = Locations(base_dir, configured_dir)
+    directory = locations.policies_dir
+    assert directory is not None  # a config file always has a directory
+    if policies_dir is not None and _real(locations.resolve(policies_dir)) != _real(directory.path):
+        raise ConfigError(
+            [
+                f"--policies-dir: generate reads this config's policies from "
+                f"{str(directory.path)!r}, not {policies_dir!r}; set existing_policies_dir in the "
+                "config instead, so both commands use the same directory"
+            ]
+        )
+    named = (
+        {
+            str(item["name"]): str(item["existing_policy"])
+            for item in raw["buckets"]
+            if isinstance(item, Mapping) and "existing_policy" in item
+        }
+        if isinstance(raw.get("buckets"), list)
+        else {}
+    )
+    policy_files: dict[str, Location] = {}
+    acl_files: dict[str, Location] = {}
+    for i, bucket in enumerate(model.bucket_names):
+        location = locations.policy_file(i, bucket, named.get(bucket))
+        assert location is not None
+        policy_files[bucket] = location
+        acl_files[bucket] = Location(
+            directory.path / f"{bucket}{ACL_SUFFIX}", f"buckets[{i}]", False
+        )
     selectors = None
     if model.cloudtrail.mode == "external":
-        selectors = base / (selectors_path or Path(directory) / SELECTORS_FILE)
-    return model, Targets(files, selectors)
+        trail_raw = raw.get("cloudtrail", {})
+        selectors = locations.selectors_file(trail_raw.get("existing_selectors_file"))
+    _check_targets(path, base_dir, configured_dir, locations, policy_files, acl_files, selectors)
+    return model, Targets(
+        {b: loc.path for b, loc in policy_files.items()},
+        {b: loc.path for b, loc in acl_files.items()},
+        selectors.path if selectors is not None else None,
+    )
+
+
+def _check_targets(
+    config_path: Path,
+    base_dir: Path,
+    configured_dir: str | None,
+    locations: Locations,
+    policy_files: Mapping[str, Location],
+    acl_files: Mapping[str, Location],
+    selectors: Location | None,
+) -> None:
+    """Only regular *.json files under the config's directory (or the policies directory it
+    names), never the config itself, never one file for two things."""
+    roots = [_real(base_dir)]
+    if configured_dir is not None:
+        roots.append(_real(locations.resolve(configured_dir)))
+    config_real = _real(config_path)
+    problems: list[str] = []
+    owners: dict[Path, str] = {}
+    every = [*policy_files.values(), *acl_files.values(), *([selectors] if selectors else [])]
+    for location in every:
+        real = _real(location.path)
+        shown = str(location.path)
+        if not location.path.name.endswith(".json"):
+            problems.append(f"{location.key}: {shown!r} must be a .json file to be written")
+        elif real == config_real:
+            problems.append(f"{location.key}: {shown!r} is the config itself")
+        elif not any(real.is_relative_to(root) for root in roots):
+            problems.append(
+                f"{location.key}: {shown!r} is outside the config's directory; "
+                "import-policies writes only there (or in existing_policies_dir)"
+            )
+        elif real in owners:
+            problems.append(f"{location.key}: {shown!r} is also the file of {owners[real]}")
+        else:
+            problem = _existing_problem(location.path)
+            if problem:
+                problems.append(f"{location.key}: {shown!r} {problem}")
+        owners.setdefault(real, location.key)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _existing_problem(path: Path) -> str | None:
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be checked: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        return f"is {files.kind(mode)}; import-policies replaces only regular files"
+    return None
+
+
+def _real(path: Path) -> Path:
+    # Resolves links in every existing part, so a link cannot smuggle a path out of the roots.
+    return Path(os.path.realpath(path))
 
 
 def read(model: DataAccountSetup, session: Any) -> Snapshot:
@@ -74,72 +159,188 @@ def read(model: DataAccountSetup, session: Any) -> Snapshot:
 
     s3 = session.client("s3")
     snap = Snapshot()
+
+    def call(at: str, action: str, absent: str | None, fetch: Any) -> Any:
+        """`fetch()`, or None when AWS says `absent`; a failure is recorded as a problem."""
+        try:
+            return fetch()
+        except ClientError as exc:
+            if absent is not None and _code(exc) == absent:
+                return None
+            snap.problems.append(_describe(at, action, exc))
+        except BotoCoreError as exc:
+            snap.problems.append(f"{at}: {action} failed: {_one_line(str(exc))}")
+        raise _Skip
+
     for i, bucket in enumerate(model.bucket_names):
         at = f"buckets[{i}] ({bucket})"
-        try:
-            snap.policies[bucket] = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-        except ClientError as exc:
-            if _code(exc) == "NoSuchBucketPolicy":
-                snap.policies[bucket] = None
-            else:
-                snap.problems.append(_describe(at, "s3:GetBucketPolicy", exc))
-        except BotoCoreError as exc:
-            snap.problems.append(f"{at}: s3:GetBucketPolicy failed: {exc}")
-        try:
-            rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
-            snap.ownership[bucket] = rules[0]["ObjectOwnership"] if rules else None
-        except ClientError as exc:
-            if _code(exc) == "OwnershipControlsNotFoundError":
-                snap.ownership[bucket] = None
-            else:
-                snap.problems.append(_describe(at, "s3:GetBucketOwnershipControls", exc))
-        except BotoCoreError as exc:
-            snap.problems.append(f"{at}: s3:GetBucketOwnershipControls failed: {exc}")
+        with suppress(_Skip):
+            response = call(
+                at,
+                "s3:GetBucketPolicy",
+                "NoSuchBucketPolicy",
+                lambda b=bucket: s3.get_bucket_policy(Bucket=b),
+            )
+            snap.policies[bucket] = None if response is None else _policy_of(at, response, snap)
+        with suppress(_Skip):
+            response = call(
+                at,
+                "s3:GetBucketOwnershipControls",
+                "OwnershipControlsNotFoundError",
+                lambda b=bucket: s3.get_bucket_ownership_controls(Bucket=b),
+            )
+            rules = (response or {}).get("OwnershipControls", {}).get("Rules") or []
+            snap.ownership[bucket] = rules[0].get("ObjectOwnership") if rules else None
+        with suppress(_Skip):
+            response = call(
+                at, "s3:GetBucketAcl", None, lambda b=bucket: s3.get_bucket_acl(Bucket=b)
+            )
+            snap.foreign_grants[bucket] = foreign_grants(response)
     if model.cloudtrail.mode == "external":
         trail = model.cloudtrail.trail_name
-        try:
-            response = session.client("cloudtrail").get_event_selectors(TrailName=trail)
+        with suppress(_Skip):
+            response = call(
+                f"cloudtrail.trail_name ({trail})",
+                "cloudtrail:GetEventSelectors",
+                None,
+                lambda: session.client("cloudtrail").get_event_selectors(TrailName=trail),
+            )
             snap.selectors = {
                 k: response[k]
                 for k in ("EventSelectors", "AdvancedEventSelectors")
                 if response.get(k)
             }
-        except ClientError as exc:
-            snap.problems.append(
-                _describe(f"cloudtrail.trail_name ({trail})", "cloudtrail:GetEventSelectors", exc)
-            )
-        except BotoCoreError as exc:
-            snap.problems.append(
-                f"cloudtrail.trail_name ({trail}): GetEventSelectors failed: {exc}"
-            )
     return snap
 
 
-def save(snap: Snapshot, targets: Targets) -> list[str]:
-    """Write (or remove, for buckets with no policy) the files; returns a line per change."""
-    report = []
+class _Skip(Exception):
+    """A read failed and was recorded; go on with the next one."""
+
+
+def _policy_of(at: str, response: Mapping[str, Any], snap: Snapshot) -> dict[str, Any] | None:
+    try:
+        doc = documents.parse_json(str(response["Policy"]))
+    except (KeyError, documents.DocumentError) as exc:
+        snap.problems.append(f"{at}: s3:GetBucketPolicy returned a policy that {exc}")
+        raise _Skip from None
+    if not isinstance(doc, dict):
+        snap.problems.append(f"{at}: s3:GetBucketPolicy returned a policy that is not an object")
+        raise _Skip
+    return doc
+
+
+def foreign_grants(acl: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The grants of an ACL to anyone but its owner (what BucketOwnerEnforced disables)."""
+    owner = acl.get("Owner", {}).get("ID")
+    return [
+        grant
+        for grant in acl.get("Grants", [])
+        if not (
+            grant.get("Grantee", {}).get("Type") == "CanonicalUser"
+            and grant.get("Grantee", {}).get("ID") == owner
+        )
+    ]
+
+
+def save(snap: Snapshot, targets: Targets, partition: str) -> list[str]:
+    """Write (or remove, for buckets with no policy) the files; returns a line per change.
+
+    Every new file is written beside its target first and only then renamed into place, so a
+    failed write (disk full, read-only directory) leaves the files as they were.
+    """
+    report: list[str] = []
+    writes: dict[Path, object] = {}
+    removals: list[Path] = []
     for bucket, doc in snap.policies.items():
         path = targets.policy_files[bucket]
-        if doc is None:
-            if path.exists():
-                path.unlink()
-                report.append(f"{bucket}: no policy; removed stale {path}")
-            else:
-                report.append(f"{bucket}: no policy")
-            continue
-        _write_json(path, doc)
-        count = len(doc["Statement"]) if isinstance(doc.get("Statement"), list) else 1
-        report.append(f"{bucket}: policy with {count} statement(s) -> {path}")
+        if doc is not None:
+            writes[path] = doc
+            count = len(policy.statements_of(doc)) if "Statement" in doc else 0
+            report.append(
+                f"{bucket}: policy with {count} statement(s) -> {path} "
+                "(generate merges them with Quilt's statement)"
+            )
+        elif not os.path.lexists(path):
+            report.append(f"{bucket}: no policy")
+        elif _is_policy_of(path, bucket, partition):
+            removals.append(path)
+            report.append(f"{bucket}: no policy; removed stale {path}")
+        else:
+            report.append(
+                f"{bucket}: no policy; left {path} alone (it is not a saved policy of this "
+                "bucket); generate will still read it"
+            )
     for bucket, ownership in snap.ownership.items():
         current = ownership or "not set (ObjectWriter)"
         change = (
             "" if ownership == "BucketOwnerEnforced" else " (the module sets BucketOwnerEnforced)"
         )
         report.append(f"{bucket}: object ownership {current}{change}")
+    for bucket, grants in snap.foreign_grants.items():
+        path = targets.acl_files[bucket]
+        if grants:
+            writes[path] = {"Bucket": bucket, "ForeignGrants": grants}
+            report.append(
+                f"{bucket}: the bucket ACL grants {len(grants)} permission(s) to others -> "
+                f"{path}; BucketOwnerEnforced fails until they are removed (generate refuses "
+                "the bucket unless its table sets acl_grants_reviewed = true)"
+            )
+        elif os.path.lexists(path) and _is_acl_record_of(path, bucket):
+            removals.append(path)
+            report.append(f"{bucket}: the bucket ACL grants nothing to others; removed {path}")
     if targets.selectors_file is not None and snap.selectors is not None:
-        _write_json(targets.selectors_file, snap.selectors)
-        report.append(f"trail selectors -> {targets.selectors_file}")
+        writes[targets.selectors_file] = snap.selectors
+        report.append(
+            f"trail selectors -> {targets.selectors_file} (generate merges them into "
+            "put-event-selectors.json)"
+        )
+    _commit(writes, removals)
     return report
+
+
+def _commit(writes: Mapping[Path, object], removals: Sequence[Path]) -> None:
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, doc in writes.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+            )
+            staged.append((Path(temporary), path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(doc, handle, indent=2)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        with signals_deferred():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            for stale in removals:
+                stale.unlink()
+    except OSError as exc:
+        for tmp, _ in staged:
+            with suppress(OSError):
+                tmp.unlink()
+        raise OutputError(
+            f"cannot write {exc.filename or 'the policy files'}: {exc.strerror or exc}"
+        ) from None
+
+
+def _is_policy_of(path: Path, bucket: str, partition: str) -> bool:
+    """Whether `path` holds a bucket policy of `bucket` (what this command saves for it)."""
+    try:
+        doc = documents.parse_json(files.read_text(path, documents.MAX_DOCUMENT_BYTES))
+    except (files.UnreadableFile, documents.DocumentError):
+        return False
+    return not policy.existing_policy_problems(doc, partition, bucket)
+
+
+def _is_acl_record_of(path: Path, bucket: str) -> bool:
+    try:
+        doc = documents.parse_json(files.read_text(path, documents.MAX_DOCUMENT_BYTES))
+    except (files.UnreadableFile, documents.DocumentError):
+        return False
+    return isinstance(doc, dict) and doc.get("Bucket") == bucket and "ForeignGrants" in doc
 
 
 def run(
@@ -147,22 +348,30 @@ def run(
 ) -> list[str]:
     model, targets = plan_targets(path, policies_dir)
     import boto3
+    from botocore.exceptions import BotoCoreError
 
-    session = boto3.Session(profile_name=profile, region_name=region or model.region)
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region or model.region)
+    except BotoCoreError as exc:  # e.g. the profile does not exist
+        raise AwsReadError([f"--profile: {_one_line(str(exc))}"]) from None
     snap = read(model, session)
     if snap.problems:
         raise AwsReadError(snap.problems)
-    return save(snap, targets)
+    return save(snap, targets, model.partition)
 
 
 def _code(exc: Any) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _describe(at: str, action: str, exc: Any) -> str:
     error = exc.response.get("Error", {})
     code = error.get("Code", "Unknown")
-    message = " ".join(str(error.get("Message", "")).split())  # one line per problem
+    message = _one_line(str(error.get("Message", "")))  # one line per problem
     # Some endpoints answer a JSON API with an XML error body that botocore leaves unparsed.
     embedded = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", message)
     if embedded:
@@ -171,15 +380,6 @@ def _describe(at: str, action: str, exc: Any) -> str:
         " (check the credentials' permissions for this account)" if "AccessDenied" in code else ""
     )
     return f"{at}: {action} failed with {code}: {message}{hint}"
-
-
-def _write_json(path: Path, doc: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(doc, handle, indent=2, sort_keys=False)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 __all__ = ["ConfigError", "AwsReadError", "run"]

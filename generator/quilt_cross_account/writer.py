@@ -30,7 +30,7 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from quilt_cross_account import domain, files
-from quilt_cross_account.errors import OutputError
+from quilt_cross_account.errors import OutputError, signals_deferred
 
 MANIFEST = f".{domain.GENERATOR_NAME}.json"
 STAGING_PREFIX = f".{domain.GENERATOR_NAME}.tmp-"
@@ -98,7 +98,7 @@ def write(
         for target in targets:
             _refuse_foreign_files(target, force)
             _refuse_to_remove(target, keep)
-        with _staged(targets) as staged:
+        with _staged(targets) as staged, signals_deferred():
             _commit(out, staged)
 
 
@@ -222,7 +222,8 @@ def replacing(target: Path) -> Iterator[Path]:
                     relative = Path(root).relative_to(staging)
                     if (target / relative).is_dir() and not (target / relative).is_symlink():
                         _carry_over_working_files(target / relative, staging / relative)
-            _swap(staging, target)
+            with signals_deferred():
+                _swap(staging, target)
             _fsync_dir(parent)
         except OSError as exc:
             raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None

@@ -14,6 +14,7 @@ from typing import Any
 from quilt_cross_account import domain, files, policy
 from quilt_cross_account.config import documents, fields
 from quilt_cross_account.config.fields import Problems
+from quilt_cross_account.config.locations import Locations
 
 MAX_BUCKETS = 10_000
 BUCKET_KEYS = {"name", "existing_policy", "sns_topic_arn", "kms_key_arn"}
@@ -21,7 +22,9 @@ BUCKET_KEYS = {"name", "existing_policy", "sns_topic_arn", "kms_key_arn"}
 
 @dataclass
 class Buckets:
+    partition: str
     names: list[str] = field(default_factory=list)
+    policy_files: dict[str, str] = field(default_factory=dict)  # `existing_policy` as written
     existing_policies: dict[str, str] = field(default_factory=dict)  # canonical JSON
     sns_topic_arns: dict[str, str] = field(default_factory=dict)
     kms_key_arns: dict[str, str] = field(default_factory=dict)
@@ -31,25 +34,25 @@ def parse(
     p: Problems,
     raw: Mapping[str, Any],
     partition: str,
-    base_dir: Path | None,
-    policies_dir: str | None,
+    locations: Locations | None,
 ) -> Buckets:
+    """The bucket list, with each bucket's current policy read from where `locations` says
+    (None: read no files, as `import-policies` does before it writes them)."""
     value = raw.get("buckets")
     if value is None:
         p.add("buckets", "is required (a list of bucket names or tables with a name)")
-        return Buckets()
+        return Buckets(partition=partition)
     if isinstance(value, str):
         value = [value]  # a lone string is an obvious one-element list
     if not isinstance(value, list):
         p.add("buckets", f"must be a list of bucket names, not {fields.type_name(value)}")
-        return Buckets()
+        return Buckets(partition=partition)
     if not value:
         p.add("buckets", "must not be empty")
     if len(value) > MAX_BUCKETS:
         p.add("buckets", f"has {len(value)} entries; at most {MAX_BUCKETS} are supported")
 
-    result = Buckets()
-    explicit_policies: dict[str, tuple[str, str]] = {}
+    result = Buckets(partition=partition)
     for i, item in enumerate(value):
         at = f"buckets[{i}]"
         options: Mapping[str, Any] = {}
@@ -69,24 +72,33 @@ def parse(
         for rule in domain.bucket_name_problems(name):
             p.add(at, f"{name!r} {rule}")
         result.names.append(name)
-        _options(p, at, name, options, partition, result, explicit_policies)
+        _options(p, at, name, options, partition, result)
     fields.unique(p, "buckets", result.names)
 
-    for name, (key, path) in explicit_policies.items():
-        _load_policy(p, key, _resolve(path, base_dir), partition, name, result)
-    if policies_dir is not None:
-        directory = _resolve(policies_dir, base_dir)
-        problem = _directory_problem(directory)
-        if problem:
-            p.add("existing_policies_dir", f"{str(directory)!r} {problem}")
-            return result
-        for i, name in enumerate(result.names):
-            candidate = directory / f"{name}.json"
-            # Anything by that name counts: a directory, FIFO or link there is an error, never
-            # a silent "no policy" that would replace the owner's statements.
-            if name not in explicit_policies and os.path.lexists(candidate):
-                _load_policy(p, f"buckets[{i}]", candidate, partition, name, result)
+    if locations is not None:
+        _load_policies(p, locations, result)
     return result
+
+
+def _load_policies(p: Problems, locations: Locations, result: Buckets) -> None:
+    directory = locations.policies_dir
+    if directory is not None:
+        problem = _directory_problem(directory.path)
+        if problem == "does not exist" and not directory.named:
+            directory = None  # no policies/ beside the config: nothing imported
+        elif problem:
+            p.add(directory.key, f"{str(directory.path)!r} {problem}")
+            directory = None
+    for i, name in enumerate(result.names):
+        explicit = result.policy_files.get(name)
+        if explicit is None and directory is None:
+            continue
+        location = locations.policy_file(i, name, explicit)
+        # A named file must be there. A default one counts when anything is there under that
+        # name: a directory, FIFO or link is an error, never a silent "no policy" that would
+        # replace the owner's statements.
+        if location is not None and (location.named or os.path.lexists(location.path)):
+            _load_policy(p, location.key, location.path, result.partition, name, result)
 
 
 def _directory_problem(directory: Path) -> str | None:
@@ -108,11 +120,10 @@ def _options(
     options: Mapping[str, Any],
     partition: str,
     result: Buckets,
-    explicit_policies: dict[str, tuple[str, str]],
 ) -> None:
     path = fields.string(p, options, "existing_policy", None, f"{at}.")
     if path is not None:
-        explicit_policies[name] = (f"{at}.existing_policy", path)
+        result.policy_files[name] = path
     topic = fields.string(p, options, "sns_topic_arn", None, f"{at}.")
     if topic is not None:
         if not re.fullmatch(domain.SNS_TOPIC_ARN_PATTERN, topic):
@@ -127,11 +138,6 @@ def _options(
         elif key.split(":")[1] != partition:
             p.add(f"{at}.kms_key_arn", f"{key!r} is not in partition {partition!r}")
         result.kms_key_arns[name] = key
-
-
-def _resolve(path: str, base_dir: Path | None) -> Path:
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() or base_dir is None else base_dir / candidate
 
 
 def _load_policy(

@@ -7,6 +7,7 @@ one line per problem, each naming its key and the rule it breaks.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -17,6 +18,7 @@ from quilt_cross_account import domain, files, policy
 from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
 from quilt_cross_account.config import bucket_tables, documents, fields, selector_tables
 from quilt_cross_account.config.fields import Problems
+from quilt_cross_account.config.locations import Locations
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import Bucket, CloudTrail, DataAccountSetup, EventSelector
 
@@ -99,10 +101,14 @@ def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -
 # Validation
 
 
-def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccountSetup:
+def validate(
+    raw: Mapping[str, Any], base_dir: Path | None = None, *, read_files: bool = True
+) -> DataAccountSetup:
     """Check every rule, report all problems at once, and return the model.
 
-    Relative paths in the config (policy files) are resolved against `base_dir`.
+    Relative paths in the config (policy files) are resolved against `base_dir`. With
+    `read_files` false, the policy and selector files are not read (`import-policies` checks
+    the config before it writes them).
     """
     p = Problems()
     fields.unknown_keys(p, "", raw, TOP_LEVEL_KEYS)
@@ -128,7 +134,8 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccoun
     )
     policy_mode = fields.choice(p, raw, "policy_mode", domain.POLICY_MODES, "managed")
     policies_dir = fields.string(p, raw, "existing_policies_dir", None)
-    buckets = bucket_tables.parse(p, raw, partition, base_dir, policies_dir)
+    locations = Locations(base_dir, policies_dir) if read_files else None
+    buckets = bucket_tables.parse(p, raw, partition, locations)
     if policy_mode == "statement-only" and buckets.existing_policies:
         p.add(
             "policy_mode",
@@ -138,7 +145,7 @@ def validate(raw: Mapping[str, Any], base_dir: Path | None = None) -> DataAccoun
         )
     tags = _tags(p, raw.get("tags", {}))
     trail_raw = fields.table(p, "cloudtrail", raw.get("cloudtrail", {}))
-    cloudtrail = _cloudtrail(p, trail_raw, partition, buckets.names, base_dir)
+    cloudtrail = _cloudtrail(p, trail_raw, partition, buckets.names, locations)
 
     if not p.items and policy_mode == "managed":
         _check_policy_sizes(p, partition, accounts, actions, buckets)
@@ -172,7 +179,7 @@ def _cloudtrail(
     raw: Mapping[str, Any],
     partition: str,
     buckets: Sequence[str],
-    base_dir: Path | None,
+    locations: Locations | None,
 ) -> CloudTrail | None:
     key = "cloudtrail."
     fields.unknown_keys(p, key, raw, set(CLOUDTRAIL_DEFAULTS))
@@ -220,13 +227,11 @@ def _cloudtrail(
         p, raw.get("extra_advanced_event_selectors")
     )
     selectors_file = fields.string(p, raw, "existing_selectors_file", None, key)
-    if selectors_file is not None:
-        path = Path(selectors_file)
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
-        basic, advanced = selector_tables.from_api_file(
-            p, path, "cloudtrail.existing_selectors_file"
-        )
+    # The trail's own selectors (saved by import-policies): merged, so that the hand-off, which
+    # replaces all of the trail's selectors, keeps them.
+    saved = locations.selectors_file(selectors_file) if locations is not None else None
+    if saved is not None and (saved.named or (mode == "external" and os.path.lexists(saved.path))):
+        basic, advanced = selector_tables.from_api_file(p, saved.path, saved.key)
         extra_basic, extra_advanced = extra_basic + basic, extra_advanced + advanced
 
     if p.items:

@@ -93,6 +93,10 @@ def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    return errors.guarded(lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         model = config.load(args.config or context_config(os.environ))
         files = render.render(model)

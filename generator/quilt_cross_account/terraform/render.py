@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
         # Compiling the templates costs more than rendering them; Jinja keeps the bytecode in a
         # private per-user temp directory and checks it against the template sources.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(
         hcl=hcl.value,
@@ -79,6 +80,28 @@ def environment() -> jinja2.Environment:
         },
     )
     return env
+
+
+class _BestEffortBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """The bytecode cache as a pure speed-up: a cache file that cannot be read or written (a
+    shared temp dir, a full disk, a corrupt file) only costs a compile, never the run."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # any broken cache file: compile instead
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:  # Jinja refuses a cache directory that is not private to this user (RuntimeError)
+        return _BestEffortBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def render(model: DataAccountSetup) -> dict[str, str]:

@@ -1,0 +1,66 @@
+"""Where a config's input files live: one answer for `generate` (which reads them) and
+`import-policies` (which writes them), so what one saves the other always finds.
+
+- A bucket table's `existing_policy` names its file, relative to the config's directory.
+- Otherwise `<policies dir>/<bucket>.json`, where the policies directory is the config's
+  `existing_policies_dir`, or `policies/` beside the config when it sets none.
+- With `cloudtrail.mode = "external"`: `cloudtrail.existing_selectors_file`, or
+  `<policies dir>/trail-selectors.json`.
+
+Named paths must exist for `generate`; the default ones are read when something is there.
+The built-in example config has no directory, and so no default locations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_POLICIES_DIR = "policies"
+SELECTORS_FILE = "trail-selectors.json"
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    key: str  # the config key that names it, or would
+    named: bool  # named in the config (must exist), rather than a default (read if present)
+
+
+@dataclass(frozen=True)
+class Locations:
+    base: Path | None  # the config's directory
+    configured_policies_dir: str | None
+
+    @property
+    def policies_dir(self) -> Location | None:
+        if self.configured_policies_dir is not None:
+            return Location(
+                self.resolve(self.configured_policies_dir), "existing_policies_dir", True
+            )
+        if self.base is None:
+            return None
+        return Location(self.base / DEFAULT_POLICIES_DIR, "existing_policies_dir", False)
+
+    def policy_file(self, index: int, bucket: str, existing_policy: str | None) -> Location | None:
+        if existing_policy is not None:
+            return Location(
+                self.resolve(existing_policy), f"buckets[{index}].existing_policy", True
+            )
+        directory = self.policies_dir
+        if directory is None:
+            return None
+        return Location(directory.path / f"{bucket}.json", f"buckets[{index}]", False)
+
+    def selectors_file(self, existing_selectors_file: str | None) -> Location | None:
+        key = "cloudtrail.existing_selectors_file"
+        if existing_selectors_file is not None:
+            return Location(self.resolve(existing_selectors_file), key, True)
+        directory = self.policies_dir
+        if directory is None:
+            return None
+        return Location(directory.path / SELECTORS_FILE, key, False)
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() or self.base is None else self.base / candidate
