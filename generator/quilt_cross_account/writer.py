@@ -155,6 +155,12 @@ def check(out: Path, files_: Mapping[str, str], owned: tuple[str, ...]) -> Drift
     return Drift(diff=diff, changed=tuple(changed))
 
 
+def complete_interrupted(out: Path, owned: tuple[str, ...]) -> bool:
+    """Under the lock, complete the run that a kill interrupted (see `recover`)."""
+    with _locked(out):
+        return recover(out, owned)
+
+
 def recover(out: Path, owned: tuple[str, ...]) -> bool:
     """Complete the swaps of a run that was killed between them (caller holds the lock).
 
@@ -190,6 +196,9 @@ def recover(out: Path, owned: tuple[str, ...]) -> bool:
         _fsync_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot remove {journal}: {exc.strerror or exc}") from None
+    for directory in owned:  # the previous trees, now beside the targets
+        if _target_problem(out, directory) is None and (out / directory).parent.is_dir():
+            _remove_dead_staging(out / directory)
     return True
 
 
