@@ -12,7 +12,13 @@ from quilt_cross_account.terraform import render
 from tests.util import HCL_VALUES, OWNER_STATEMENT, blocks
 
 OWNER = OWNER_STATEMENT
-OLD_QUILT = {**OWNER, "Sid": domain.QUILT_SID, "Action": "s3:*"}
+# An earlier, broader Quilt grant: replaced by the current statement.
+OLD_QUILT = {
+    **OWNER,
+    "Sid": domain.QUILT_SID,
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "s3:*",
+}
 
 
 def write_policy(tmp_path, doc, name="data-one.json"):

@@ -62,7 +62,12 @@ def merged(terraform):
         "Id": "owner-policy",
         "Statement": [
             OWNER,
-            {**OWNER, "Sid": domain.QUILT_SID, "Action": "s3:*"},  # stale: replaced, not kept
+            {
+                **OWNER,
+                "Sid": domain.QUILT_SID,
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "s3:*",
+            },  # stale: replaced, not kept
             {
                 **OWNER,
                 "Sid": "Odd <chars> & ${x} %{y}",

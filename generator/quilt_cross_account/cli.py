@@ -115,7 +115,10 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
 
 def generate(args: argparse.Namespace) -> int:
     try:
-        model = config.load(args.config, overrides_from(args))
+        notes: list[str] = []
+        model = config.load(args.config, overrides_from(args), notes)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         files = render.render(model)
         if args.check:
             drift = writer.check(args.out, files, render.OWNED_DIRS)

@@ -18,6 +18,11 @@ MODULE_NAME = "quilt-cross-account"
 
 # The statement id Quilt itself uses; stable so merges can find and replace our statement.
 QUILT_SID = "QuiltCrossAccountAccess"
+# What an earlier Quilt statement looks like, so that replacing it takes nothing else away: an
+# Allow of S3 actions (any: the config now decides Quilt's) to account roots, on the bucket,
+# without conditions. Anything else under Quilt's Sid (an owner's Deny revoking Quilt, a
+# condition narrowing Quilt's access, a grant to a role) is the owner's own.
+QUILT_PRINCIPAL_PATTERN = r"^(arn:aws(-us-gov|-cn)?:iam::[0-9]{12}:root|[0-9]{12})$"
 POLICY_VERSION = "2012-10-17"
 
 # Exactly the reference document's actions, in its order.

@@ -21,9 +21,6 @@ from quilt_cross_account.config.locations import Location, Locations
 from quilt_cross_account.errors import AwsReadError, ConfigError, OutputError, signals_deferred
 from quilt_cross_account.model import DataAccountSetup
 
-# Where generate looks for what this command saves: one answer for both (config.locations).
-ACL_SUFFIX = ".acl.json"
-
 
 @dataclass
 class Snapshot:
@@ -80,9 +77,9 @@ def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccou
         location = locations.policy_file(i, bucket, named.get(bucket))
         assert location is not None
         policy_files[bucket] = location
-        acl_files[bucket] = Location(
-            directory.path / f"{bucket}{ACL_SUFFIX}", f"buckets[{i}]", False
-        )
+        acl_location = locations.acl_file(i, bucket)
+        assert acl_location is not None
+        acl_files[bucket] = acl_location
     selectors = None
     if model.cloudtrail.mode == "external":
         trail_raw = raw.get("cloudtrail", {})

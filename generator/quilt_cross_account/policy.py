@@ -7,6 +7,7 @@ encoding byte for byte so both renderers plan identical strings.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -219,7 +220,33 @@ def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[s
                 resource == own or resource.startswith(f"{own}/")
             ):
                 problems.append(f"{at}.Resource {resource!r} is not {own} or an object in it")
+        if statement.get("Sid") == domain.QUILT_SID and not is_replaceable_quilt_statement(
+            statement
+        ):
+            problems.append(
+                f"{at} has Quilt's Sid {domain.QUILT_SID!r} but is not a Quilt Allow (an Allow "
+                "of S3 actions to account roots, without conditions), so replacing it "
+                "would drop the owner's own statement (an owner's Deny revoking Quilt?); give it "
+                "another Sid to keep it, or remove the bucket from the config"
+            )
     return problems
+
+
+def is_replaceable_quilt_statement(statement: dict[str, Any]) -> bool:
+    """Whether a statement under Quilt's Sid is an earlier Quilt grant (see domain)."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if any(k in statement for k in ("Condition", "NotPrincipal", "NotAction", "NotResource")):
+        return False
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict) or set(principal) != {"AWS"}:
+        return False
+    principals = principal["AWS"] if isinstance(principal["AWS"], list) else [principal["AWS"]]
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    return all(
+        isinstance(p, str) and re.fullmatch(domain.QUILT_PRINCIPAL_PATTERN, p) for p in principals
+    ) and all(isinstance(a, str) and a.startswith("s3:") for a in actions)
 
 
 def sns_topic_policy(

@@ -29,6 +29,20 @@ locals {
       for s in flatten([doc.Statement]) : s if try(s.Sid, null) != "QuiltCrossAccountAccess"
     ]
   }
+  # An earlier statement under Quilt's Sid is replaced only when it is a Quilt Allow: S3 actions
+  # for account roots, no conditions. Anything else there is the owner's (a Deny revoking
+  # Quilt), which must never be dropped silently.
+  foreign_quilt_sid_statements = {
+    for b, doc in local.existing_policies : b => [
+      for s in flatten([doc.Statement]) : s if try(s.Sid, null) == "QuiltCrossAccountAccess" && !(
+        try(s.Effect, null) == "Allow"
+        && !anytrue([for k in ["Condition", "NotPrincipal", "NotAction", "NotResource"] : contains(keys(s), k)])
+        && try(keys(s.Principal) == ["AWS"], false)
+        && try(alltrue([for p in flatten([s.Principal.AWS]) : can(regex("^(arn:aws(-us-gov|-cn)?:iam::[0-9]{12}:root|[0-9]{12})$", p))]), false)
+        && try(alltrue([for a in flatten([s.Action]) : startswith(a, "s3:")]), false)
+      )
+    ]
+  }
 
   merged_bucket_policies = {
     for b, statement in local.quilt_statements : b => jsonencode(merge(
@@ -64,6 +78,10 @@ resource "aws_s3_bucket_policy" "this" {
         ])
       ])
       error_message = "existing_bucket_policies[\"${each.key}\"] has statements on other resources than the bucket ${each.key} and its objects, so it is not this bucket's policy."
+    }
+    precondition {
+      condition     = length(local.foreign_quilt_sid_statements[each.key]) == 0
+      error_message = "existing_bucket_policies[\"${each.key}\"] has a statement with Quilt's Sid QuiltCrossAccountAccess that is not a Quilt Allow (an owner's Deny revoking Quilt?); replacing it would drop it. Give it another Sid to keep it."
     }
   }
 }

@@ -17,7 +17,13 @@ from quilt_cross_account.config.fields import Problems
 from quilt_cross_account.config.locations import Locations
 
 MAX_BUCKETS = 10_000
-BUCKET_KEYS = {"name", "existing_policy", "sns_topic_arn", "kms_key_arn"}
+BUCKET_KEYS = {
+    "name",
+    "existing_policy",
+    "sns_topic_arn",
+    "kms_key_arn",
+    "acl_grants_reviewed",
+}
 
 
 @dataclass
@@ -25,6 +31,7 @@ class Buckets:
     partition: str
     names: list[str] = field(default_factory=list)
     policy_files: dict[str, str] = field(default_factory=dict)  # `existing_policy` as written
+    acl_grants_reviewed: set[str] = field(default_factory=set)
     existing_policies: dict[str, str] = field(default_factory=dict)  # canonical JSON
     sns_topic_arns: dict[str, str] = field(default_factory=dict)
     kms_key_arns: dict[str, str] = field(default_factory=dict)
@@ -99,6 +106,30 @@ def _load_policies(p: Problems, locations: Locations, result: Buckets) -> None:
         # replace the owner's statements.
         if location is not None and (location.named or os.path.lexists(location.path)):
             _load_policy(p, location.key, location.path, result.partition, name, result)
+        acl = locations.acl_file(i, name) if directory is not None else None
+        if acl is not None and os.path.lexists(acl.path):
+            _check_acl(p, acl.key, acl.path, name, name in result.acl_grants_reviewed)
+
+
+def _check_acl(p: Problems, key: str, path: Path, bucket: str, reviewed: bool) -> None:
+    """BucketOwnerEnforced turns ACLs off: PutBucketOwnershipControls fails while the bucket ACL
+    grants anyone but the owner, and object ACL grants stop working. Refuse such a bucket
+    until the owner has looked at the grants."""
+    doc = documents.read_json(p, key, path, "ACL record")
+    if doc is None:
+        return
+    grants = doc.get("ForeignGrants") if isinstance(doc, dict) else None
+    if not isinstance(grants, list) or doc.get("Bucket") != bucket:
+        p.add(key, f"ACL record {str(path)!r} is not import-policies' record of {bucket!r}")
+    elif grants and not reviewed:
+        p.add(
+            key,
+            f"the bucket ACL of {bucket!r} grants {len(grants)} permission(s) to other accounts "
+            f"or groups ({str(path)!r}); BucketOwnerEnforced disables ACLs, and S3 refuses it "
+            "while the bucket ACL has such grants: move them into the bucket policy, remove "
+            "them and run import-policies again, or set acl_grants_reviewed = true in the "
+            "bucket's table",
+        )
 
 
 def _directory_problem(directory: Path) -> str | None:
@@ -124,6 +155,8 @@ def _options(
     path = fields.string(p, options, "existing_policy", None, f"{at}.")
     if path is not None:
         result.policy_files[name] = path
+    if fields.boolean(p, options, "acl_grants_reviewed", False, f"{at}."):
+        result.acl_grants_reviewed.add(name)
     topic = fields.string(p, options, "sns_topic_arn", None, f"{at}.")
     if topic is not None:
         if not re.fullmatch(domain.SNS_TOPIC_ARN_PATTERN, topic):

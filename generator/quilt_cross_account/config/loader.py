@@ -88,13 +88,37 @@ def _parse_toml(text: str, origin: str) -> dict[str, Any]:
         raise ConfigError([f"<toml>: {origin} {exc}"]) from None
 
 
-def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> DataAccountSetup:
+def load(
+    path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    notes: list[str] | None = None,
+) -> DataAccountSetup:
+    """The validated model of a config with CLI overrides; `notes` collects what a user should
+    know about how the overrides were applied."""
     raw, base_dir = read_config(path)
-    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if "buckets" in overrides:
+        overrides["buckets"] = _bucket_overrides(raw.get("buckets"), overrides["buckets"], notes)
+    raw.update(overrides)
     model = validate(raw, base_dir)
     if path is None:
         return model
     return dataclasses.replace(model, input_files=(path, *model.input_files))
+
+
+def _bucket_overrides(
+    configured: object, names: Sequence[str], notes: list[str] | None
+) -> list[object]:
+    """`--bucket` names with the config's own table for each bucket it describes (its existing
+    policy, topic, key): replacing the list must not drop what the owner configured."""
+    listed = configured if isinstance(configured, list) else []
+    tables = {item.get("name"): item for item in listed if isinstance(item, Mapping)}
+    chosen: list[object] = []
+    for name in names:
+        chosen.append(tables.get(name, name))
+        if name not in tables and name not in listed and notes is not None:
+            notes.append(f"--bucket {name}: not in the config; no per-bucket options")
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 - A bucket table's `existing_policy` names its file, relative to the config's directory.
 - Otherwise `<policies dir>/<bucket>.json`, where the policies directory is the config's
   `existing_policies_dir`, or `policies/` beside the config when it sets none.
+- `<policies dir>/<bucket>.acl.json`: the bucket ACL's grants to others (import-policies).
 - With `cloudtrail.mode = "external"`: `cloudtrail.existing_selectors_file`, or
   `<policies dir>/trail-selectors.json`.
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 DEFAULT_POLICIES_DIR = "policies"
 SELECTORS_FILE = "trail-selectors.json"
+ACL_SUFFIX = ".acl.json"  # a bucket ACL's grants to others, as import-policies found them
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Locations:
         if directory is None:
             return None
         return Location(directory.path / f"{bucket}.json", f"buckets[{index}]", False)
+
+    def acl_file(self, index: int, bucket: str) -> Location | None:
+        directory = self.policies_dir
+        if directory is None:
+            return None
+        return Location(directory.path / f"{bucket}{ACL_SUFFIX}", f"buckets[{index}]", False)
 
     def selectors_file(self, existing_selectors_file: str | None) -> Location | None:
         key = "cloudtrail.existing_selectors_file"
