@@ -59,6 +59,7 @@ def error_at(diagnostics: list[dict[str, Any]], filename: str, line: int) -> dic
 # --------------------------------------------------------------------------- (a), (b) schema
 
 
+@pytest.mark.cdktf  # a child process reads the provider bindings' jsii tarball
 def test_schema_snapshot_matches_a_fresh_extraction() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tests.standin.extract_schema", "--check"],
