@@ -7,19 +7,26 @@ WHEELHOUSE_REQUIREMENTS = import tomllib; p = tomllib.load(open("pyproject.toml"
 	print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: generate test fuzz lint bench clean
+.PHONY: generate test test-fast fuzz lint bench clean
 
 # Set up, then run the main job: render the module for the built-in example config.
 generate: $(VENV)/.base
 	$(BIN)/quilt-cross-account generate
 
-# Set up with the test, CDKTF and import extras, then run every check CI runs.
+# Set up with the test, CDKTF and import extras, then run every check CI runs. The pure tests
+# run first, on their own (as in test-fast), then every other test.
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/quilt-cross-account generate --check
-	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q
+	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m pure
+	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m "not pure"
+
+# The fast inner loop: only the tests marked pure (no Terraform core, jsii/CDKTF or moto).
+# The session blocks those packages, so a test missing its marker fails (tests/markers.py).
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m pure
 
 # The property tests with fresh random examples, FUZZ_ROUNDS times (`make test` repeats the same
 # examples on every run so that its verdict is reproducible).

@@ -25,6 +25,7 @@ from tests.cdktf_fixtures import (
     synthesized,
     terraform_config,
 )
+from tests.markers import needs
 from tests.util import snapshot
 
 
@@ -34,6 +35,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@needs("cdktf")  # `make synth`: the CDKTF CLI runs main.py
 def make(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # -o: the tests already run inside the project's virtualenv; do not reinstall it.
     return subprocess.run(

@@ -9,16 +9,9 @@ from quilt_cross_account import config, domain, policy
 from quilt_cross_account.config import ConfigError
 from quilt_cross_account.terraform import render
 
-from tests.util import HCL_VALUES, OWNER_STATEMENT, blocks
+from tests.util import EXAMPLES, HCL_VALUES, OWNER_STATEMENT, blocks, gallery
 
 OWNER = OWNER_STATEMENT
-# An earlier, broader Quilt grant: replaced by the current statement.
-OLD_QUILT = {
-    **OWNER,
-    "Sid": domain.QUILT_SID,
-    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-    "Action": "s3:*",
-}
 
 
 def write_policy(tmp_path, doc, name="data-one.json"):
@@ -42,26 +35,39 @@ def problems(tmp_path, text: str) -> list[str]:
     return caught.value.problems
 
 
-def test_merge_keeps_owner_statements_and_replaces_an_old_quilt_statement(tmp_path):
-    write_policy(tmp_path, {"Version": "2012-10-17", "Id": "kept", "Statement": [OWNER, OLD_QUILT]})
-    model = load(tmp_path, 'buckets = ["data-one", "data-two"]\nexisting_policies_dir = "policies"')
-    assert list(model.existing_policies) == ["data-one"]
-    existing = json.loads(dict(model.existing_policies)["data-one"])
-    statement = policy.quilt_statement("aws", model.control_account_ids, model.actions, "data-one")
+def policy_file(name: str) -> dict:
+    return json.loads((EXAMPLES / "policies" / name).read_text("utf-8"))
+
+
+def test_merge_keeps_owner_statements_and_replaces_an_old_quilt_statement():
+    model = config.load(gallery("existing-policies"))
+    # From existing_policies_dir where a <bucket>.json exists, else the bucket's own file.
+    assert set(model.existing_policies) == {"genomics-raw-data", "genomics-partner-share"}
+    on_disk = policy_file("genomics-raw-data.json")
+    existing = json.loads(model.existing_policies["genomics-raw-data"])
+    assert existing == on_disk
+    *owner, stale = on_disk["Statement"]
+    assert stale["Sid"] == domain.QUILT_SID and owner
+    statement = policy.quilt_statement(
+        "aws", model.control_account_ids, model.actions, "genomics-raw-data"
+    )
     merged = policy.merged_bucket_policy(existing, statement)
-    assert merged == {"Version": "2012-10-17", "Id": "kept", "Statement": [OWNER, statement]}
+    assert merged == {
+        "Version": "2012-10-17",
+        "Id": "genomics-raw-data-policy",
+        "Statement": [*owner, statement],
+    }
     assert [s["Sid"] for s in merged["Statement"]].count(domain.QUILT_SID) == 1
 
 
-def test_single_object_statement_is_accepted(tmp_path):
-    write_policy(tmp_path, {"Version": "2012-10-17", "Statement": OWNER})
-    model = load(
-        tmp_path, 'buckets = [{ name = "data-one", existing_policy = "policies/data-one.json" }]'
-    )
+def test_single_object_statement_is_accepted():
+    model = config.load(gallery("existing-policies"))
+    lone = policy_file("genomics-partner-share-2025.json")["Statement"]
+    assert isinstance(lone, dict)
     merged = policy.merged_bucket_policy(
-        json.loads(model.existing_policies["data-one"]), {"Sid": domain.QUILT_SID}
+        json.loads(model.existing_policies["genomics-partner-share"]), {"Sid": domain.QUILT_SID}
     )
-    assert merged["Statement"] == [OWNER, {"Sid": domain.QUILT_SID}]
+    assert merged["Statement"] == [lone, {"Sid": domain.QUILT_SID}]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from quilt_cross_account import config
 
@@ -61,6 +60,8 @@ def moto(tmp_path_factory) -> Iterator[dict[str, str]]:
                 break
             except OSError:
                 time.sleep(0.05)
+        import boto3  # here, not at the top: collecting the suite must not load boto3
+
         bootstrap = boto3.client(
             "iam",
             endpoint_url=url,
@@ -89,6 +90,8 @@ def moto(tmp_path_factory) -> Iterator[dict[str, str]]:
 
 
 def client(env: dict[str, str], service: str):
+    import boto3
+
     return boto3.client(
         service,
         endpoint_url=env["AWS_ENDPOINT_URL"],

@@ -15,6 +15,7 @@ from quilt_cross_account.terraform import render
 
 from tests.bad_configs import BAD_CONFIGS
 from tests.cdktf_fixtures import EXAMPLE_CONFIG, REPO, STACK_NAME, synthesized, terraform_config
+from tests.markers import needs
 from tests.util import snapshot
 
 MAIN = REPO / "main.py"
@@ -28,6 +29,7 @@ mode = "create"
 """
 
 
+@needs("cdktf")  # main.py is the CDKTF app
 def run_main(
     *args: str, cwd: Path, context: dict | str | None = None, python_flags: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from quilt_cross_account.terraform import render
 from tests.cdktf_fixtures import synthesized, terraform_config
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
-from tests.util import KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN
+from tests.util import EXAMPLES, KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN, gallery
 
 OWNER = {**OWNER_STATEMENT, "Condition": {"StringLike": {"aws:UserAgent": "${aws:username} <&>"}}}
 TOPIC = TOPIC_ARN
@@ -28,12 +28,9 @@ def trail(**settings: Any) -> dict[str, Any]:
     return {"log_bucket_name": "quilt-logs-bucket", **settings}
 
 
+# Every config of the gallery (examples/*.toml), then the edge cases it does not show.
+GALLERY = sorted(path.stem for path in EXAMPLES.glob("*.toml"))
 CONFIGS: dict[str, dict[str, Any]] = {
-    "reference": {
-        "control_account_ids": ["111122223333"],
-        "buckets": ["bucket-in-data-account"],
-        "cloudtrail": trail(log_bucket_name="bucket-in-data-account-cloudtrail"),
-    },
     "3-buckets-2-accounts-advanced": {
         "control_account_ids": ["111122223333", "444455556666"],
         "buckets": ["b-one", "b.two", "3rd-bucket"],
@@ -111,16 +108,19 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "grant_notification_actions": False,
         "cloudtrail": {"mode": "none"},
     },
-    "statement-only": {
+    "statement-only-no-trail": {
         "control_account_ids": ["111122223333"],
         "buckets": ["data-one", {"name": "data.two", "sns_topic_arn": TOPIC}],
         "policy_mode": "statement-only",
         "cloudtrail": {"mode": "none"},
     },
 }
+NAMES = [*GALLERY, *CONFIGS]
 
 
 def model_for(name: str, work: Path) -> DataAccountSetup:
+    if name in GALLERY:
+        return config.load(gallery(name))
     raw = json.loads(json.dumps(CONFIGS[name]))
     for bucket in raw["buckets"]:
         if isinstance(bucket, dict) and bucket.get("existing_policy") == "POLICY":
@@ -164,7 +164,7 @@ def plans(terraform: Terraform):
     return plan
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.parametrize("name", NAMES)
 def test_module_and_stack_plan_the_same_resources(plans, name):
     module_plan, stack_plan = plans(name)
     module_resources = resource_values(module_plan["planned_values"]["root_module"])
@@ -175,7 +175,7 @@ def test_module_and_stack_plan_the_same_resources(plans, name):
         assert json.loads(theirs) == json.loads(ours), rtype
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.parametrize("name", NAMES)
 def test_module_and_stack_have_the_same_outputs(plans, name):
     module_plan, stack_plan = plans(name)
     module_outputs = module_plan["output_changes"]["module"]["after"]

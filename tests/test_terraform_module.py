@@ -17,7 +17,7 @@ from quilt_cross_account.model import DataAccountSetup
 from quilt_cross_account.terraform import render
 
 from tests.standin.harness import Terraform, TerraformError
-from tests.util import GUIDE_STATEMENT, REPO
+from tests.util import GUIDE_STATEMENT, REPO, gallery
 
 OWNED = (render.MODULE_DIR, render.ROOT_DIR)
 ACCOUNT = "123456789012"  # what the stand-in's aws_caller_identity reports
@@ -61,13 +61,14 @@ class Planned:
 def plan_config(
     terraform: Terraform, tmp_path_factory
 ) -> Callable[..., tuple[DataAccountSetup, Planned]]:
-    """Generate the module and root call for a config, then plan the root once per config."""
+    """Generate the module and root call for a config (raw, or a file such as a gallery config),
+    then plan the root once per config."""
     cache: dict[str, tuple[DataAccountSetup, Planned]] = {}
 
-    def plan(raw: dict) -> tuple[DataAccountSetup, Planned]:
-        key = json.dumps(raw, sort_keys=True)
+    def plan(raw: dict | Path) -> tuple[DataAccountSetup, Planned]:
+        key = str(raw) if isinstance(raw, Path) else json.dumps(raw, sort_keys=True)
         if key not in cache:
-            model = config.validate(raw)
+            model = config.load(raw) if isinstance(raw, Path) else config.validate(raw)
             out = tmp_path_factory.mktemp("gen")
             writer.write(out, render.render(model), OWNED)
             root = out / render.ROOT_DIR
@@ -125,9 +126,7 @@ def test_module_tests_pass_through_the_stand_in(terraform):
 
 
 def test_reference_plan_has_exactly_the_expected_resources(plan_config):
-    _, planned = plan_config(
-        raw_config(["bucket-in-data-account"], log_bucket_name="bucket-in-data-account-cloudtrail")
-    )
+    _, planned = plan_config(gallery("reference"))
     assert set(planned.resources) == {
         'aws_s3_bucket_policy.this["bucket-in-data-account"]',
         'aws_s3_bucket_ownership_controls.this["bucket-in-data-account"]',
@@ -142,9 +141,7 @@ def test_reference_plan_has_exactly_the_expected_resources(plan_config):
 
 
 def test_reference_policy_is_the_guides_statement(plan_config):
-    _, planned = plan_config(
-        raw_config(["bucket-in-data-account"], log_bucket_name="bucket-in-data-account-cloudtrail")
-    )
+    _, planned = plan_config(gallery("reference"))
     planned_policy = planned.resources['aws_s3_bucket_policy.this["bucket-in-data-account"]'][
         "policy"
     ]
@@ -159,12 +156,12 @@ def test_reference_policy_is_the_guides_statement(plan_config):
 @pytest.mark.parametrize(
     ("case", "raw"),
     [
-        ("reference", raw_config(["bucket-in-data-account"])),
+        ("reference", gallery("reference")),
         (
             "three-buckets-two-accounts",
             raw_config(["b-one", "b.two", "3rd-bucket"], ("111122223333", "444455556666")),
         ),
-        ("300-buckets", raw_config(buckets(300))),
+        ("300-buckets", gallery("many-buckets")),
         (
             "extended-read-only",
             {
@@ -194,13 +191,14 @@ def test_planned_policies_and_selectors_equal_the_python_rules(plan_config, case
     }
     trail = planned.resources["aws_cloudtrail.this[0]"]
     assert selectors_of_resource(trail) == python_selectors(model)
-    assert trail["s3_bucket_name"] == "quilt-logs-bucket"
+    assert trail["s3_bucket_name"] == model.cloudtrail.log_bucket_name
     assert "s3_key_prefix" not in trail or trail["s3_key_prefix"] is None
     assert trail["is_multi_region_trail"] is True and trail["enable_log_file_validation"] is True
 
 
 def test_no_data_source_is_read_per_bucket(plan_config):
-    _, planned = plan_config(raw_config(buckets(300)))
+    model, planned = plan_config(gallery("many-buckets"))
+    assert len(model.bucket_names) == 300
     children = planned.raw["prior_state"]["values"]["root_module"]["child_modules"]
     read = [
         r["address"]
@@ -212,12 +210,12 @@ def test_no_data_source_is_read_per_bucket(plan_config):
 
 
 def test_log_bucket_policy_equals_the_python_policy(plan_config):
-    model, planned = plan_config(raw_config(["bucket-in-data-account"]))
+    model, planned = plan_config(gallery("reference"))
     expected = policy.terraform_json(
         policy.log_bucket_policy(
             model.partition,
             model.control_account_ids,
-            "quilt-logs-bucket",
+            "bucket-in-data-account-cloudtrail",
             ACCOUNT,
             model.cloudtrail.trail_name,
         )
@@ -371,6 +369,9 @@ BOUNDARIES = [
     ),
     ("external-400-advanced", raw_config(buckets(400), mode="external")),
     ("external-basic-forced", raw_config(buckets(10), mode="external", selector_style="basic")),
+    # The trail's current advanced selectors, from a file, merged: their style wins.
+    ("gallery-external-trail", gallery("external-trail")),
+    ("gallery-statement-only", gallery("statement-only")),
 ]
 
 

@@ -10,7 +10,8 @@ import hcl2
 from hcl2.utils import SerializationOptions
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
+EXAMPLES = REPO / "examples"
+EXAMPLE_CONFIG = EXAMPLES / "reference.toml"
 MODULE = "modules/quilt-cross-account"
 ROOT = "examples/quilt-cross-account"
 # The statement of Quilt's cross-account guide (reference doc), with the example's account id for
@@ -91,6 +92,13 @@ def resources(parsed: dict) -> dict[tuple[str, str], dict]:
             for name, body in named.items():
                 found[(rtype, name)] = body
     return found
+
+
+def gallery(name: str) -> Path:
+    """A config of the gallery, examples/<name>.toml (tests/test_gallery.py)."""
+    path = EXAMPLES / f"{name}.toml"
+    assert path.is_file(), path
+    return path
 
 
 def write_config(tmp: Path, text: str, name: str = "config.toml") -> Path:

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROVIDER_PY = Path(__file__).resolve().parent / "provider.py"
+# The stand-in provider is the package tests/standin/provider, run as `python -m` from the repo root.
+PROVIDER_MODULE = "tests.standin.provider"
+PROVIDER_ROOT = Path(__file__).resolve().parent.parent.parent
 DEV_OVERRIDES_WARNING = "Provider development overrides are in effect"
 PLAN_FILE = "standin.tfplan"
 _COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "*.tfplan")
@@ -109,9 +111,16 @@ def write_cli_config(path: Path, plugin_dir: Path) -> None:
 
 
 def write_provider_wrapper(plugin_dir: Path) -> Path:
-    """The `terraform-provider-aws` executable Terraform launches: this venv's python."""
+    """The `terraform-provider-aws` executable Terraform launches: this venv's python running the
+    stand-in package. `-P` keeps Terraform's working directory off sys.path; PYTHONPATH finds
+    the package (and keeps what the caller had)."""
     wrapper = plugin_dir / "terraform-provider-aws"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{PROVIDER_PY}" "$@"\n')
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'PYTHONPATH="{PROVIDER_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"\n'
+        "export PYTHONPATH\n"
+        f'exec "{sys.executable}" -P -m {PROVIDER_MODULE} "$@"\n'
+    )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return wrapper
 
