@@ -506,3 +506,35 @@ def test_kills_at_random_moments_of_two_versions_always_leave_a_matching_pair(tm
     assert not list(out.rglob(f"{writer.STAGING_PREFIX}*"))
     assert (version_of(out, MODULE), version_of(out, ROOT)) == ("v1", "v1")
     assert run_cli("generate", "--check", "--config", cfg, "--out", out).returncode == 0
+
+
+def test_a_live_runs_staging_directory_is_never_removed(tree, capsys):
+    import fcntl
+
+    live = tree / "modules" / f"{writer.STAGING_PREFIX}quilt-cross-account-live"
+    live.mkdir()
+    (live / "half-written.tf").write_text("# another run is writing this\n")
+    fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a live run holds its own
+        dead = tree / "modules" / f"{writer.STAGING_PREFIX}quilt-cross-account-dead"
+        dead.mkdir()
+        assert generate(capsys, "--out", tree)[0] == 0
+        assert (live / "half-written.tf").exists()
+        assert not dead.exists()  # nobody holds it: a dead run's
+    finally:
+        os.close(fd)
+
+
+def test_a_config_over_the_size_limit_is_refused_before_reading(tmp_path, capsys):
+    from quilt_cross_account.config import documents
+
+    cfg = tmp_path / "huge.toml"
+    with open(cfg, "wb") as handle:
+        handle.truncate(documents.MAX_CONFIG_BYTES + 1)
+    code, _, err = generate(capsys, "--config", cfg, "--out", tmp_path)
+    assert code == errors.EXIT_USAGE
+    assert err == (
+        f"error: --config: file {str(cfg)!r} is {documents.MAX_CONFIG_BYTES + 1} bytes, "
+        f"over the limit of {documents.MAX_CONFIG_BYTES} bytes\n"
+    )
