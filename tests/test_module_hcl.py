@@ -160,7 +160,10 @@ def test_bucket_resources(merged):
     assert policy["bucket"] == "${each.key}"
     ownership = found[("aws_s3_bucket_ownership_controls", "this")]
     assert ownership["for_each"] == "${toset(var.bucket_names)}"
-    assert ownership["rule"] == [{"object_ownership": "BucketOwnerEnforced"}]
+    # BucketOwnerEnforced, unless the bucket is leaving Quilt with another setting
+    assert ownership["rule"] == [
+        {"object_ownership": '${lookup(var.leaving_buckets, each.key, "BucketOwnerEnforced")}'}
+    ]
     # Policy first, then ownership (as terraform-aws-modules orders them).
     assert ownership["depends_on"] == ["${aws_s3_bucket_policy.this}"]
     assert "aws_s3_bucket_acl" not in {t for t, _ in found}

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, writer
+from quilt_cross_account import config, domain, errors, offboarding, writer
 from quilt_cross_account import importer as importer_module
 from quilt_cross_account.config import locations
 from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
@@ -120,18 +120,32 @@ def generate(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         files = render.render(model)
+        previous = writer.read_record(args.out / render.ROOT_DIR)
+        left = offboarding.check_dropped(
+            previous, model, str(args.out / render.ROOT_DIR), offboarding.module_addresses
+        )
+        records = {render.ROOT_DIR: offboarding.record(model)}
         if args.check:
-            drift = writer.check(args.out, files, render.OWNED_DIRS)
+            drift = writer.check(args.out, files, render.OWNED_DIRS, records)
             if drift is None:
                 print(f"up to date: {', '.join(render.OWNED_DIRS)}")
                 return EXIT_OK
             sys.stdout.write(drift.diff)
             print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
             return EXIT_DRIFT
-        writer.write(args.out, files, render.OWNED_DIRS, force=args.force, keep=model.input_files)
+        writer.write(
+            args.out,
+            files,
+            render.OWNED_DIRS,
+            force=args.force,
+            keep=model.input_files,
+            records=records,
+        )
     except (errors.ConfigError, errors.OutputError) as exc:
         errors.report(exc)
         return EXIT_USAGE
+    for note in left:
+        print(f"note: {note}", file=sys.stderr)
     trail = model.cloudtrail
     if trail.mode == "external":
         print(

@@ -54,6 +54,10 @@ ACTION_SETS: dict[str, tuple[str, ...]] = {
 ALLOWED_ACTIONS: tuple[str, ...] = ACTION_SETS["extended"]
 
 PARTITIONS: tuple[str, ...] = ("aws", "aws-us-gov", "aws-cn")
+# S3 Object Ownership settings. Quilt needs BucketOwnerEnforced; a bucket leaving Quilt keeps it
+# unless its owner asks for another.
+OBJECT_OWNERSHIP = "BucketOwnerEnforced"
+OBJECT_OWNERSHIPS: tuple[str, ...] = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
 POLICY_MODES: tuple[str, ...] = ("managed", "statement-only")
 
 # S3 event notifications to an existing SNS topic (Quilt indexes objects from them).

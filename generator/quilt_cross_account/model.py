@@ -108,6 +108,10 @@ class Bucket:
     existing_policy: str | None = None  # canonical JSON of its current policy, to merge with
     sns_topic_arn: str | None = None  # the topic receiving its event notifications
     kms_key_arn: str | None = None  # the customer-managed key encrypting it
+    # Leaving Quilt: its policy goes back to the owner's statements alone and its Object
+    # Ownership becomes `object_ownership_after` (unchanged by default); nothing else of ours.
+    leaving: bool = False
+    object_ownership_after: str = "BucketOwnerEnforced"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,18 @@ class DataAccountSetup:
 
     @property
     def bucket_names(self) -> tuple[str, ...]:
+        """Every bucket the module manages, leaving ones included."""
         return tuple(b.name for b in self.buckets)
+
+    @property
+    def connected(self) -> tuple[Bucket, ...]:
+        """The buckets Quilt uses: not leaving."""
+        return tuple(b for b in self.buckets if not b.leaving)
+
+    @property
+    def leaving_buckets(self) -> dict[str, str]:
+        """Leaving bucket -> the Object Ownership it is left with (the module's input)."""
+        return {b.name: b.object_ownership_after for b in self.buckets if b.leaving}
 
     # The per-bucket options as the module's map inputs take them: bucket name -> value for the
     # buckets that have one, sorted by name.
@@ -140,11 +155,11 @@ class DataAccountSetup:
 
     @property
     def sns_topic_arns(self) -> dict[str, str]:
-        return _by_name((b.name, b.sns_topic_arn) for b in self.buckets)
+        return _by_name((b.name, b.sns_topic_arn) for b in self.connected)
 
     @property
     def kms_key_arns(self) -> dict[str, str]:
-        return _by_name((b.name, b.kms_key_arn) for b in self.buckets)
+        return _by_name((b.name, b.kms_key_arn) for b in self.connected)
 
 
 def _by_name(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:

@@ -180,11 +180,29 @@ def applied_bucket_policy(
     actions: Sequence[str],
     bucket: str,
     existing: str | None,
-) -> dict[str, Any]:
+    leaving: bool = False,
+) -> dict[str, Any] | None:
     """The policy applied to `bucket` in managed mode: its existing policy (JSON, or None)
-    merged with Quilt's statement. What the module's `merged_bucket_policies` local holds."""
+    merged with Quilt's statement. What the module's `merged_bucket_policies` local holds.
+
+    A leaving bucket gets back its owner's statements alone (Quilt's dropped), or no policy
+    at all (None) when the owner had none.
+    """
+    current = None if existing is None else json.loads(existing)
+    if leaving:
+        return owner_policy(current)
     statement = quilt_statement(partition, account_ids, actions, bucket)
-    return merged_bucket_policy(None if existing is None else json.loads(existing), statement)
+    return merged_bucket_policy(current, statement)
+
+
+def owner_policy(existing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The existing policy without Quilt's statement; None when nothing else is left."""
+    if existing is None:
+        return None
+    kept = [s for s in statements_of(existing) if s.get("Sid") != domain.QUILT_SID]
+    if not kept:
+        return None
+    return {"Version": domain.POLICY_VERSION, **existing, "Statement": kept}
 
 
 def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[str]:

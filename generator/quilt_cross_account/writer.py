@@ -28,6 +28,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from quilt_cross_account import domain, files
 from quilt_cross_account.errors import OutputError, signals_deferred
@@ -63,17 +64,30 @@ class Entry:
         return self.kind == "a regular file"
 
 
+Records = Mapping[str, Mapping[str, Any]]
+
+
 def group_by_directory(
-    files_: Mapping[str, str], owned: tuple[str, ...]
+    files_: Mapping[str, str], owned: tuple[str, ...], records: Records | None = None
 ) -> dict[str, dict[str, str]]:
-    """Split `path -> content` into owned directory -> (path inside it -> content)."""
+    """Split `path -> content` into owned directory -> (path inside it -> content), each with
+    its manifest (the files it holds, plus what `records` says of that directory)."""
     groups: dict[str, dict[str, str]] = {d: {} for d in owned}
     for path, content in files_.items():
         directory = next(d for d in owned if path.startswith(f"{d}/"))
         groups[directory][path[len(directory) + 1 :]] = content
-    for contents in groups.values():
-        contents[MANIFEST] = _manifest(contents)
+    for directory, contents in groups.items():
+        contents[MANIFEST] = _manifest(contents, (records or {}).get(directory, {}))
     return groups
+
+
+def read_record(directory: Path) -> dict[str, Any]:
+    """What the manifest of a generated directory recorded (empty when there is none)."""
+    try:
+        listing = json.loads(files.read_text(directory / MANIFEST, files.MIB))
+    except (files.UnreadableFile, ValueError):
+        return {}
+    return listing if isinstance(listing, dict) else {}
 
 
 def write(
@@ -82,6 +96,7 @@ def write(
     owned: tuple[str, ...],
     force: bool = False,
     keep: Sequence[Path] = (),
+    records: Records | None = None,
 ) -> None:
     """Replace each owned directory under `out` with exactly the generated files, all together.
 
@@ -89,7 +104,7 @@ def write(
     replaced, even with `force`.
     """
     _check_out(out)
-    groups = group_by_directory(files_, owned)
+    groups = group_by_directory(files_, owned, records)
     with _locked(out):
         recover(out, owned)
         targets = {out / d: contents for d, contents in groups.items()}
@@ -102,7 +117,9 @@ def write(
             _commit(out, staged)
 
 
-def check(out: Path, files_: Mapping[str, str], owned: tuple[str, ...]) -> Drift | None:
+def check(
+    out: Path, files_: Mapping[str, str], owned: tuple[str, ...], records: Records | None = None
+) -> Drift | None:
     """A unified diff of what `write` would change, or None when the disk is up to date.
 
     Only regular files are read; a link or special file is reported by name, and a file that is
@@ -113,7 +130,7 @@ def check(out: Path, files_: Mapping[str, str], owned: tuple[str, ...]) -> Drift
     if os.path.lexists(out / JOURNAL):
         changed.append(JOURNAL)
         chunks.append(f"# {JOURNAL}: an interrupted run did not finish; run generate\n")
-    for directory, contents in group_by_directory(files_, owned).items():
+    for directory, contents in group_by_directory(files_, owned, records).items():
         target = out / directory
         problem = _target_problem(out, directory)
         if problem is not None:
@@ -344,8 +361,8 @@ def _is_working_file(name: str) -> bool:
     return any(fnmatch(name, pattern) for pattern in TERRAFORM_WORKING_FILES)
 
 
-def _manifest(contents: Mapping[str, str]) -> str:
-    listing = {"generator": domain.GENERATOR_NAME, "files": sorted(contents)}
+def _manifest(contents: Mapping[str, str], record: Mapping[str, Any]) -> str:
+    listing = {"generator": domain.GENERATOR_NAME, "files": sorted(contents), **record}
     return json.dumps(listing, indent=2) + "\n"
 
 

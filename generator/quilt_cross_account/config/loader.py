@@ -169,7 +169,8 @@ def validate(
         )
     tags = _tags(p, raw.get("tags", {}))
     trail_raw = fields.table(p, "cloudtrail", raw.get("cloudtrail", {}))
-    cloudtrail = _cloudtrail(p, trail_raw, partition, buckets.names, locations)
+    connected = [name for name in buckets.names if name not in buckets.leaving]
+    cloudtrail = _cloudtrail(p, trail_raw, partition, buckets.names, connected, locations)
 
     if not p.items and policy_mode == "managed":
         _check_policy_sizes(p, partition, accounts, actions, buckets)
@@ -184,6 +185,8 @@ def validate(
                 existing_policy=buckets.existing_policies.get(name),
                 sns_topic_arn=buckets.sns_topic_arns.get(name),
                 kms_key_arn=buckets.kms_key_arns.get(name),
+                leaving=name in buckets.leaving,
+                object_ownership_after=buckets.leaving.get(name, domain.OBJECT_OWNERSHIP),
             )
             for name in buckets.names
         ),
@@ -203,6 +206,7 @@ def _cloudtrail(
     raw: Mapping[str, Any],
     partition: str,
     buckets: Sequence[str],
+    connected: Sequence[str],
     locations: Locations | None,
 ) -> CloudTrail | None:
     key = "cloudtrail."
@@ -258,6 +262,12 @@ def _cloudtrail(
         basic, advanced = selector_tables.from_api_file(p, saved.path, saved.key)
         extra_basic, extra_advanced = extra_basic + basic, extra_advanced + advanced
 
+    if buckets and not connected and mode != "none":
+        p.add(
+            "cloudtrail.mode",
+            f'every bucket is leaving, so the trail has nothing to log: set mode = "none" '
+            f"(mode = {mode!r})",
+        )
     if p.items:
         return None
     selectors = None
@@ -265,7 +275,7 @@ def _cloudtrail(
         if mode != "none":
             selectors = plan_selectors(
                 partition=partition,
-                buckets=buckets,
+                buckets=connected,
                 style=style,
                 read_write_type=rw,
                 include_management_events=management,
@@ -302,11 +312,14 @@ def _check_policy_sizes(
     plain_size = policy.quilt_policy_size(partition, accounts, actions)
     for i, bucket in enumerate(buckets.names):
         existing = buckets.existing_policies.get(bucket)
+        leaving = bucket in buckets.leaving
         if existing is None:
-            size = plain_size(bucket)
+            size = 0 if leaving else plain_size(bucket)
         else:
-            doc = policy.applied_bucket_policy(partition, accounts, actions, bucket, existing)
-            size = len(policy.terraform_json(doc).encode("utf-8"))
+            doc = policy.applied_bucket_policy(
+                partition, accounts, actions, bucket, existing, leaving=leaving
+            )
+            size = len(policy.terraform_json(doc).encode("utf-8")) if doc else 0
         if size > domain.BUCKET_POLICY_MAX_BYTES:
             p.add(
                 f"buckets[{i}]",

@@ -20,7 +20,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, writer
+from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account.construct.values import STACK_CONSTRUCT_ID, bucket_logical_id
 from quilt_cross_account.model import DataAccountSetup
 from quilt_cross_account.terraform import render
 
@@ -73,6 +74,12 @@ def context_config(environ: Mapping[str, str]) -> Path | None:
     return Path(value)
 
 
+def stack_addresses(bucket: str) -> list[str]:
+    """A data bucket's resources in the synthesized stack, as `terraform state rm` takes them."""
+    name = bucket_logical_id(STACK_CONSTRUCT_ID, bucket)
+    return [f"aws_s3_bucket_policy.{name}", f"aws_s3_bucket_ownership_controls.{name}"]
+
+
 def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> None:
     """Build the whole output directory beside `out`, then swap it in."""
     # Imported here: validation above must not pay the ~10 s load of jsii and the bindings.
@@ -84,7 +91,8 @@ def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> 
     from quilt_cross_account.construct.stack import QuiltCrossAccountStack
 
     with writer.replacing(out) as staging:
-        writer.write(staging, files, render.OWNED_DIRS)
+        records = {render.ROOT_DIR: offboarding.record(model)}
+        writer.write(staging, files, render.OWNED_DIRS, records=records)
         # No stack traces in the metadata: they hold temporary paths, and output must be stable.
         app = App(outdir=str(staging), stack_traces=False)
         QuiltCrossAccountStack(app, STACK_NAME, model=model)
@@ -97,18 +105,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
         model = config.load(args.config or context_config(os.environ))
         files = render.render(model)
+        previous = writer.read_record(out / render.ROOT_DIR)
+        left = offboarding.check_dropped(previous, model, str(out), stack_addresses)
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
-    out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
         synthesize(model, files, out)
     except errors.OutputError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
+    for note in left:
+        print(f"note: {note}", file=sys.stderr)
     selectors = model.cloudtrail.selectors
     style = selectors.style if selectors else "none (already logged elsewhere)"
     print(

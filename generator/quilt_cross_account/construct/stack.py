@@ -53,10 +53,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
-from quilt_cross_account import cloudtrail, policy
+from quilt_cross_account import cloudtrail, domain, policy
 from quilt_cross_account.construct.values import (
     CALLER_ROLE,
     LOG_ROLE,
+    STACK_CONSTRUCT_ID,
     TRAIL_ROLE,
     applied_bucket_policies,
     applied_sns_topic_policies,
@@ -77,7 +78,7 @@ from quilt_cross_account.model import (
 )
 from quilt_cross_account.terraform import interface
 
-OBJECT_OWNERSHIP = "BucketOwnerEnforced"
+OBJECT_OWNERSHIP = domain.OBJECT_OWNERSHIP
 VERSIONING_ENABLED = "Enabled"
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
@@ -118,14 +119,15 @@ class QuiltCrossAccount(constructs.Construct):
 
         applied_policies = applied_bucket_policies(model)
         self.data_buckets: dict[str, DataBucketAccess] = {
-            bucket: DataBucketAccess(
+            bucket.name: DataBucketAccess(
                 self,
-                f"bucket-{bucket}",
-                bucket=bucket,
-                policy_document=applied_policies.get(bucket),
-                logical_id=bucket_logical_id(prefix, bucket),
+                f"bucket-{bucket.name}",
+                bucket=bucket.name,
+                policy_document=applied_policies.get(bucket.name),
+                logical_id=bucket_logical_id(prefix, bucket.name),
+                object_ownership=bucket.object_ownership_after,
             )
-            for bucket in model.bucket_names
+            for bucket in model.buckets
         }
         self.topics: dict[str, TopicPolicy] = {
             topic: TopicPolicy(
@@ -199,9 +201,10 @@ class QuiltCrossAccount(constructs.Construct):
 
 
 class DataBucketAccess(constructs.Construct):
-    """One existing data bucket: its policy (`policy`, None when `policy_document` is None, i.e.
-    statement-only mode), then Object Ownership `BucketOwnerEnforced` (`ownership_controls`).
-    Both resources are named `logical_id`."""
+    """One existing data bucket: its policy (`policy`, None when `policy_document` is None:
+    statement-only mode, or a leaving bucket whose owner has no statements), then its Object
+    Ownership (`ownership_controls`: BucketOwnerEnforced, or what a leaving bucket is left
+    with). Both resources are named `logical_id`."""
 
     def __init__(
         self,
@@ -211,6 +214,7 @@ class DataBucketAccess(constructs.Construct):
         bucket: str,
         policy_document: str | None,
         logical_id: str,
+        object_ownership: str = OBJECT_OWNERSHIP,
     ) -> None:
         super().__init__(scope, id)
         self.bucket = bucket
@@ -225,7 +229,7 @@ class DataBucketAccess(constructs.Construct):
             self,
             "ownership",
             bucket=escape(bucket),
-            rule=S3BucketOwnershipControlsRule(object_ownership=OBJECT_OWNERSHIP),
+            rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
             depends_on=[self.policy] if self.policy is not None else None,
         )
         self.ownership_controls.override_logical_id(logical_id)
@@ -386,7 +390,7 @@ class QuiltCrossAccountStack(TerraformStack):
     def __init__(self, scope: constructs.Construct, id: str, *, model: DataAccountSetup) -> None:
         super().__init__(scope, id)
         self.provider = AwsProvider(self, "aws", region=model.region)
-        self.quilt = QuiltCrossAccount(self, "quilt", model=model)
+        self.quilt = QuiltCrossAccount(self, STACK_CONSTRUCT_ID, model=model)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ TOPIC_INFIX = "topic"
 MANAGED = "managed"  # policy_mode: the module owns the bucket and topic policies
 # Logical ids of the construct's single resources, as `<prefix>_<role>`. None starts with
 # BUCKET_INFIX, so they never meet a data bucket's `<prefix>_bucket_<name>`.
+# The id of the QuiltCrossAccount construct inside QuiltCrossAccountStack: its logical-id prefix.
+STACK_CONSTRUCT_ID = "quilt"
 TRAIL_ROLE = "trail"
 LOG_ROLE = "log"
 CALLER_ROLE = "caller"
@@ -98,18 +100,19 @@ def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
     Quilt's), byte for byte what its jsonencode() produces. Empty in statement-only mode."""
     if model.policy_mode != MANAGED:
         return {}
-    return {
-        bucket.name: policy.terraform_json(
-            policy.applied_bucket_policy(
-                model.partition,
-                model.control_account_ids,
-                model.actions,
-                bucket.name,
-                bucket.existing_policy,
-            )
+    applied = {
+        bucket.name: policy.applied_bucket_policy(
+            model.partition,
+            model.control_account_ids,
+            model.actions,
+            bucket.name,
+            bucket.existing_policy,
+            leaving=bucket.leaving,
         )
         for bucket in model.buckets
     }
+    # A leaving bucket whose owner had no statements gets no policy: the module deletes ours.
+    return {name: policy.terraform_json(doc) for name, doc in applied.items() if doc is not None}
 
 
 def applied_sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
@@ -152,7 +155,7 @@ def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str
             bucket: policy.terraform_json(
                 policy.bucket_policy(partition, accounts, model.actions, bucket)
             )
-            for bucket in model.bucket_names
+            for bucket in (b.name for b in model.connected)
         },
         "sns_topic_policies": _sns_topic_policies(model),
         "kms_key_policies": {key: key_document for key in sorted(set(model.kms_key_arns.values()))},

@@ -113,6 +113,17 @@ INPUTS: tuple[Input, ...] = (
         {},
     ),
     Input(
+        "leaving_buckets",
+        "map(string)",
+        "Buckets of `bucket_names` that are leaving Quilt, to the Object Ownership each is left "
+        f"with ({', '.join(domain.OBJECT_OWNERSHIPS)}; `{domain.OBJECT_OWNERSHIP}` leaves it as "
+        "it is). Quilt's statement is dropped from their policies (no policy remains when the "
+        "owner had no statements of their own), and they leave the trail's selectors, topic and "
+        "key statements. After the apply, remove them from `bucket_names` and forget their "
+        "resources with `terraform state rm` (see the README).",
+        {},
+    ),
+    Input(
         "kms_key_arns",
         "map(string)",
         "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` "

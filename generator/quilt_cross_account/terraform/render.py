@@ -189,6 +189,7 @@ def module_arguments(model: DataAccountSetup) -> str:
         [
             ("control_account_ids", list(model.control_account_ids)),
             ("bucket_names", list(model.bucket_names)),
+            ("leaving_buckets", model.leaving_buckets),
             ("partition", model.partition),
             ("actions", list(model.actions)),
             ("policy_mode", model.policy_mode),

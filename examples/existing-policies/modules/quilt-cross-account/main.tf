@@ -2,15 +2,18 @@
 # Per data bucket: a policy granting the control accounts Quilt's actions (merged into the
 # bucket's existing statements), then Object Ownership BucketOwnerEnforced (in that order, to
 # avoid S3's "conflicting conditional operation"). Plus the statements for the buckets' SNS
-# topics and KMS keys.
+# topics and KMS keys. A bucket leaving Quilt gets back its owner's statements alone (no policy
+# when there are none) and the Object Ownership `leaving_buckets` names.
 
 locals {
+  connected_buckets = [for b in var.bucket_names : b if !contains(keys(var.leaving_buckets), b)]
+
   principal_arns = [for id in var.control_account_ids : "arn:${var.partition}:iam::${id}:root"]
   # One account renders as a plain string, as in Quilt's guide and as S3 stores it (no diffs).
   principal = { AWS = try(one(local.principal_arns), local.principal_arns) }
 
   quilt_statements = {
-    for b in var.bucket_names : b => {
+    for b in local.connected_buckets : b => {
       Sid       = "QuiltCrossAccountAccess"
       Effect    = "Allow"
       Principal = local.principal
@@ -44,13 +47,22 @@ locals {
     ]
   }
 
-  merged_bucket_policies = {
-    for b, statement in local.quilt_statements : b => jsonencode(merge(
-      { Version = "2012-10-17" },
-      local.existing_policies[b],
-      { Statement = concat(local.existing_statements[b], [statement]) },
-    ))
-  }
+  merged_bucket_policies = merge(
+    {
+      for b, statement in local.quilt_statements : b => jsonencode(merge(
+        { Version = "2012-10-17" },
+        local.existing_policies[b],
+        { Statement = concat(local.existing_statements[b], [statement]) },
+      ))
+    },
+    {
+      for b in keys(var.leaving_buckets) : b => jsonencode(merge(
+        { Version = "2012-10-17" },
+        local.existing_policies[b],
+        { Statement = local.existing_statements[b] },
+      )) if length(lookup(local.existing_statements, b, [])) > 0
+    },
+  )
   bucket_policies = var.policy_mode == "managed" ? local.merged_bucket_policies : {}
 
   # Exact UTF-8 size: base64 length is 4/3 of the bytes, less one per padding "=".
@@ -92,7 +104,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
   bucket = each.key
 
   rule {
-    object_ownership = "BucketOwnerEnforced"
+    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerEnforced")
   }
 
   depends_on = [aws_s3_bucket_policy.this]
@@ -102,7 +114,8 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 
 locals {
   topic_buckets = {
-    for t in distinct(values(var.sns_topic_arns)) : t => sort([for b, topic in var.sns_topic_arns : b if topic == t])
+    for t in distinct([for b, topic in var.sns_topic_arns : topic if contains(local.connected_buckets, b)]) :
+    t => sort([for b, topic in var.sns_topic_arns : b if topic == t && contains(local.connected_buckets, b)])
   }
   sns_topic_policies = {
     for t, buckets in local.topic_buckets : t => jsonencode({
@@ -132,7 +145,7 @@ locals {
 
   # In a key policy, Resource "*" means the key the policy is attached to.
   kms_key_policies = {
-    for k in distinct(values(var.kms_key_arns)) : k => jsonencode({
+    for k in distinct([for b, key in var.kms_key_arns : key if contains(local.connected_buckets, b)]) : k => jsonencode({
       Version = "2012-10-17"
       Statement = [{
         Sid       = "QuiltControlAccountDecrypt"

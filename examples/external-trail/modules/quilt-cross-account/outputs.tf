@@ -40,9 +40,9 @@ output "bucket_policies" {
   }
   precondition {
     condition = alltrue([
-      for b in concat(keys(var.existing_bucket_policies), keys(var.sns_topic_arns), keys(var.kms_key_arns)) : contains(var.bucket_names, b)
+      for b in concat(keys(var.existing_bucket_policies), keys(var.sns_topic_arns), keys(var.kms_key_arns), keys(var.leaving_buckets)) : contains(var.bucket_names, b)
     ])
-    error_message = "existing_bucket_policies, sns_topic_arns and kms_key_arns may only name buckets listed in bucket_names."
+    error_message = "existing_bucket_policies, sns_topic_arns, kms_key_arns and leaving_buckets may only name buckets listed in bucket_names."
   }
 }
 
@@ -85,7 +85,7 @@ output "selector_style" {
   }
   precondition {
     condition     = local.selector_style != "basic" || local.basic_value_count <= 250
-    error_message = "${length(var.bucket_names)} buckets need ${local.basic_value_count} basic data-resource values but a trail allows at most 250; use selector_style = \"advanced\" (or \"auto\"), or split the buckets across trails."
+    error_message = "${length(local.connected_buckets)} buckets need ${local.basic_value_count} basic data-resource values but a trail allows at most 250; use selector_style = \"advanced\" (or \"auto\"), or split the buckets across trails."
   }
   precondition {
     condition     = local.selector_style != "advanced" || length(local.all_advanced_event_selectors) <= 5
@@ -93,7 +93,7 @@ output "selector_style" {
   }
   precondition {
     condition     = local.selector_style != "advanced" || local.advanced_value_count <= 500
-    error_message = "${length(var.bucket_names)} buckets need ${local.advanced_value_count} advanced-selector values but a trail allows at most 500 (this configuration fits at most ${500 - local.advanced_value_count + length(var.bucket_names)} buckets); split the buckets across trails."
+    error_message = "${length(local.connected_buckets)} buckets need ${local.advanced_value_count} advanced-selector values but a trail allows at most 500 (this configuration fits at most ${500 - local.advanced_value_count + length(local.connected_buckets)} buckets); split the buckets across trails."
   }
 }
 

@@ -166,6 +166,18 @@ variable "sns_topic_arns" {
   }
 }
 
+variable "leaving_buckets" {
+  description = "Buckets of `bucket_names` that are leaving Quilt, to the Object Ownership each is left with (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter; `BucketOwnerEnforced` leaves it as it is). Quilt's statement is dropped from their policies (no policy remains when the owner had no statements of their own), and they leave the trail's selectors, topic and key statements. After the apply, remove them from `bucket_names` and forget their resources with `terraform state rm` (see the README)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for o in values(var.leaving_buckets) : contains(["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"], o)])
+    error_message = "leaving_buckets: every value must be one of BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter."
+  }
+}
+
 variable "kms_key_arns" {
   description = "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` output."
   type        = map(string)
