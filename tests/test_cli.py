@@ -170,7 +170,7 @@ def test_regenerating_keeps_terraform_working_files(tmp_path, capsys):
     (root / "terraform.tfstate").write_text('{"version": 4}')
     (root / ".terraform").mkdir()
     (root / ".terraform" / "modules.json").write_text("{}")
-    cfg = write_config(tmp_path, config_text(["other-bucket"]))
+    cfg = write_config(tmp_path, config_text(["bucket-in-data-account", "other-bucket"]))
     assert generate(capsys, "--config", str(cfg), "--out", str(tmp_path))[0] == 0
     assert (root / "terraform.tfstate").read_text() == '{"version": 4}'
     assert (root / ".terraform" / "modules.json").read_text() == "{}"

@@ -57,6 +57,7 @@ def test_overrides_replace_config_values():
             "buckets": ["one-bucket", "two.bucket"],
             "control_account_ids": ["123456789012"],
             "partition": "aws-us-gov",
+            "region": "us-gov-west-1",  # the example's us-east-1 is not in that partition
         },
     )
     assert model.bucket_names == ("one-bucket", "two.bucket")

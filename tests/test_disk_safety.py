@@ -101,7 +101,7 @@ def test_a_failed_second_swap_puts_the_first_back(tree, tmp_path, capsys, monkey
         real_swap(staging, target)
 
     monkeypatch.setattr(writer, "_swap", failing_second)
-    cfg = write_config(tmp_path, config_text(["other-bucket"]))
+    cfg = write_config(tmp_path, config_text(["bucket-in-data-account", "other-bucket"]))
     code, _, err = generate(capsys, "--config", cfg, "--out", tree)
     assert code == errors.EXIT_USAGE
     assert err == f"error: cannot write {tree / ROOT}: No space left on device\n"
@@ -124,7 +124,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_kill_between_the_swaps_is_completed_by_the_next_run(tree, tmp_path, capsys):
-    cfg = write_config(tmp_path, config_text(["other-bucket"]))
+    cfg = write_config(tmp_path, config_text(["bucket-in-data-account", "other-bucket"]))
     killed = subprocess.run(
         [sys.executable, "-c", KILL_AFTER_FIRST_SWAP, "generate", "--config", cfg, "--out", tree],
         capture_output=True,
@@ -163,7 +163,12 @@ def test_without_rename_exchange_every_regeneration_works(tmp_path, capsys, monk
     monkeypatch.setattr(writer, "_exchange", no_exchange)
     out = tmp_path / "out"
     out.mkdir()
-    for buckets in (["first-bucket"], ["second-bucket"], ["first-bucket"]):
+    grown = (
+        ["first-bucket"],
+        ["first-bucket", "second-bucket"],
+        ["first-bucket", "second-bucket", "third-bucket"],
+    )
+    for buckets in grown:
         cfg = write_config(tmp_path, config_text(buckets))
         assert generate(capsys, "--config", cfg, "--out", out)[0] == 0
         assert generate(capsys, "--check", "--config", cfg, "--out", out)[0] == 0
@@ -347,7 +352,7 @@ sys.exit(main(sys.argv[1:]))
 def test_an_interrupt_is_one_line_exit_130_and_leaves_no_staging(tree, tmp_path, signum):
     before = pair_of(tree)
     ready = tmp_path / "ready"
-    cfg = write_config(tmp_path, config_text(["other-bucket"]))
+    cfg = write_config(tmp_path, config_text(["bucket-in-data-account", "other-bucket"]))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -392,7 +397,7 @@ def test_an_error_exit_leaves_no_staging(tree, tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("inside", [MODULE, ROOT])
 def test_force_never_removes_a_directory_holding_the_config(tree, capsys, inside):
-    cfg = write_config(tree / inside, config_text(["b-one"]), "quilt.toml")
+    cfg = write_config(tree / inside, config_text(["bucket-in-data-account"]), "quilt.toml")
     code, _, err = generate(capsys, "--config", cfg, "--out", tree, "--force")
     assert code == errors.EXIT_USAGE
     assert "which this run read; move it out of the generated directory" in err
@@ -408,7 +413,7 @@ def test_force_never_removes_a_directory_holding_a_policy_it_read(tree, tmp_path
     )
     cfg = write_config(
         tmp_path,
-        f'control_account_ids = ["111122223333"]\nbuckets = ["data-one"]\n'
+        f'control_account_ids = ["111122223333"]\nbuckets = ["data-one", "bucket-in-data-account"]\n'
         f'existing_policies_dir = "{policies}"\n[cloudtrail]\nmode = "none"\n',
     )
     code, _, err = generate(capsys, "--config", cfg, "--out", tree, "--force")

@@ -118,7 +118,9 @@ def test_statement_only_mode_conflicts_with_existing_policies(tmp_path):
         tmp_path,
         'buckets = ["data-one"]\nexisting_policies_dir = "policies"\npolicy_mode = "statement-only"',
     )
-    assert found[0].startswith('policy_mode: "statement-only" leaves each bucket policy to you')
+    assert found[0].startswith(
+        'policy_mode: "statement-only" leaves each bucket and topic policy to you'
+    )
 
 
 def test_merged_policy_counts_against_the_size_limit(tmp_path):
@@ -149,7 +151,10 @@ def test_notification_actions_can_be_left_out():
 
 def test_sns_topic_policy_statements():
     topic = "arn:aws:sns:us-east-1:222233334444:quilt-events"
-    doc = policy.sns_topic_policy("aws", ["111122223333"], topic, ["b-two", "b-one"])
+    # The data account owns the buckets; the topic may live in another account.
+    doc = policy.sns_topic_policy(
+        "aws", ["111122223333"], topic, ["b-two", "b-one"], "444455556666"
+    )
     publish, subscribe = doc["Statement"]
     assert publish == {
         "Sid": "QuiltS3Publish",
@@ -159,11 +164,12 @@ def test_sns_topic_policy_statements():
         "Resource": topic,
         "Condition": {
             "ArnLike": {"aws:SourceArn": ["arn:aws:s3:::b-one", "arn:aws:s3:::b-two"]},
-            "StringEquals": {"aws:SourceAccount": "222233334444"},
+            "StringEquals": {"aws:SourceAccount": "444455556666"},
         },
     }
     assert subscribe["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
-    assert subscribe["Action"] == ["sns:GetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe"]
+    # No sns:Unsubscribe: not an action a topic policy can grant (README: a deliberate deviation)
+    assert subscribe["Action"] == ["sns:GetTopicAttributes", "sns:Subscribe"]
 
 
 def test_kms_key_statement():

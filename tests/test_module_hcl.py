@@ -329,14 +329,17 @@ def test_root_call_for_a_richer_config():
             "control_account_ids": ["111122223333", "444455556666"],
             "buckets": ["b.one", "b-two"],
             "action_set": "extended",
-            "tags": {"team": "data ${x}"},
+            "tags": {"team": "data x"},
             "cloudtrail": {
                 "mode": "external",
                 "selector_style": "advanced",
                 "extra_advanced_event_selectors": [
                     {
                         "name": "lambda",
-                        "field_selectors": [{"field": "eventCategory", "equals": ["Data"]}],
+                        "field_selectors": [
+                            {"field": "eventCategory", "equals": ["Data"]},
+                            {"field": "eventName", "equals": ["data ${x}"]},
+                        ],
                     }
                 ],
             },
@@ -350,8 +353,14 @@ def test_root_call_for_a_richer_config():
     assert call["trail_mode"] == "external"
     assert "log_bucket_name" not in call  # null values are left out
     assert call["extra_advanced_event_selectors"] == [
-        {"name": "lambda", "field_selectors": [{"field": "eventCategory", "equals": ["Data"]}]}
+        {
+            "name": "lambda",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "eventName", "equals": ["data ${x}"]},
+            ],
+        }
     ]
+    assert call["tags"] == {"team": "data x"}
     # The template sequence stays literal text.
-    assert call["tags"] == {"team": "data ${x}"}
     assert '"data \\u0024{x}"' in root

@@ -86,16 +86,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "existing-log-bucket-basic-extras": {
         "control_account_ids": ["111122223333"],
         "buckets": buckets(3),
-        # Text both syntaxes must carry exactly: templates, escapes, non-ASCII, an inner BOM.
-        "tags": {
-            "team": "data ${x} %{if y}",
-            "caf\u00e9 \U0001f600": 'q"\\ \u2028 <&> a\ufeff',
-        },
+        "tags": {"team": "data x", "caf\u00e9 \u00fc": "q + - = . _ : / @ \u2028 a"},
         "cloudtrail": trail(
             create_log_bucket=False,
             is_multi_region_trail=False,
             extra_event_selectors=[
-                {"read_write_type": "WriteOnly", "include_management_events": True}
+                {"read_write_type": "WriteOnly", "include_management_events": True},
+                # Text both syntaxes must carry exactly: templates, escapes, non-ASCII, an
+                # inner BOM (tags may not hold these: AWS's tag rule).
+                {
+                    "read_write_type": "ReadOnly",
+                    "data_resources": [
+                        {
+                            "type": "AWS::Lambda::Function",
+                            "values": ['data ${x} %{if y} q"\\ \u2028 <&> a\ufeff \U0001f600'],
+                        }
+                    ],
+                },
             ],
         ),
     },

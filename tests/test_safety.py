@@ -43,14 +43,16 @@ def trees(out: Path) -> dict[str, dict[str, bytes]]:
 
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory) -> tuple[Path, Path]:
-    """Two configs whose outputs differ; the big one keeps the writer busy for a while."""
+    """Two configs whose outputs differ, over the same buckets (a run that dropped buckets of
+    the previous tree would be refused); the big one keeps the writer busy for a while."""
     base = tmp_path_factory.mktemp("configs")
-    big = write_config(
+    buckets = [f"bucket-{i:05d}" for i in range(8000)]
+    big = write_config(base, config_text(buckets, trail='mode = "none"\n'), "big.toml")
+    small = write_config(
         base,
-        config_text([f"bucket-{i:05d}" for i in range(8000)], trail='mode = "none"\n'),
-        "big.toml",
+        config_text(buckets, trail='mode = "none"\n', extra='tags = { run = "small" }'),
+        "small.toml",
     )
-    small = write_config(base, config_text(["small-bucket"]), "small.toml")
     return big, small
 
 

@@ -53,7 +53,7 @@ region = "eu-west-1"
 action_set = "extended"
 
 [tags]
-team = "data ${{not-a-reference}} %{{ literal }}"
+team = "data + - = . _ : / @"
 owner = "platform"
 
 [cloudtrail]
@@ -73,6 +73,7 @@ STATEMENT_ONLY_TOPIC = "arn:aws:sns:us-east-1:777788889999:research-raw-data-eve
 STATEMENT_ONLY_KEY = "arn:aws:kms:us-east-1:777788889999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SHARED_TOPIC = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
 EXPORTS_TOPIC = "arn:aws:sns:us-east-1:777788889999:imaging-exports"
+SHARED_TOPIC_POLICY = "sns-777788889999-us-east-1-imaging_object_events.json"
 IMAGING_KEYS = (
     "arn:aws:kms:us-east-1:777788889999:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "arn:aws:kms:us-east-1:777788889999:key/0987dcba-09fe-87dc-65ba-ab0987654321",
@@ -449,7 +450,7 @@ def test_multi_trail_advanced_selectors_and_settings(multi):
         "enable_log_file_validation": False,
         "kms_key_id": KMS_KEY,
         # Terraform JSON strings are templates: literal ${ and %{ are doubled.
-        "tags": {"owner": "platform", "team": "data $${not-a-reference} %%{ literal }"},
+        "tags": {"owner": "platform", "team": "data + - = . _ : / @"},
         "advanced_event_selector": [
             {
                 "name": "QuiltS3DataEvents",
@@ -491,7 +492,7 @@ def test_multi_log_bucket_uses_the_kms_key(multi):
     bucket = resources(synth, "aws_s3_bucket")["quilt_log"]
     assert {k: unescape(t) for k, t in bucket["tags"].items()} == {
         "owner": "platform",
-        "team": "data ${not-a-reference} %{ literal }",
+        "team": "data + - = . _ : / @",
     }
     log_policy = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
     accounts = ["111122223333", "444455556666"]
@@ -555,7 +556,8 @@ def test_statement_only_manages_no_policy(statement_only):
     _, _, synth = statement_only
     buckets = ("research-raw-data", "research-shared-results")
     assert set(synth["resource"]) == {"aws_s3_bucket_ownership_controls"}
-    assert "data" not in synth
+    # read only because the topic's statements name the data account (aws:SourceAccount)
+    assert synth["data"] == {"aws_caller_identity": {"quilt_caller": {}}}
     assert resources(synth, "aws_s3_bucket_ownership_controls") == {
         f"quilt_bucket_{b}": {"bucket": b, "rule": {"object_ownership": "BucketOwnerEnforced"}}
         for b in buckets
@@ -572,7 +574,7 @@ def test_statement_only_manages_no_policy(statement_only):
     topic = STATEMENT_ONLY_TOPIC
     assert values["sns_topic_policies"] == {
         topic: policy.terraform_json(
-            policy.sns_topic_policy("aws", ["111122223333"], topic, ["research-raw-data"])
+            policy.sns_topic_policy("aws", ["111122223333"], topic, ["research-raw-data"], CALLER)
         )
     }
     assert values["kms_key_policies"] == {
@@ -611,23 +613,41 @@ def test_sns_topic_policies_per_topic(notifications):
     topics = resources(synth, "aws_sns_topic_policy")
     shared = "quilt_topic_aws_us-east-1_777788889999_imaging__object__events"
     exports = "quilt_topic_aws_us-east-1_777788889999_imaging-exports"
+    # The shared topic's current policy (examples/policies/sns-...json) keeps its statements.
+    owner = json.loads((EXAMPLES / "policies" / SHARED_TOPIC_POLICY).read_text("utf-8"))
     assert topics == {
         shared: {
             "arn": SHARED_TOPIC,
             "policy": policy.terraform_json(
-                policy.sns_topic_policy(
-                    "aws", IMAGING_ACCOUNTS, SHARED_TOPIC, ["imaging-raw-data", "imaging-processed"]
+                policy.applied_topic_policy(
+                    policy.sns_topic_policy(
+                        "aws",
+                        IMAGING_ACCOUNTS,
+                        SHARED_TOPIC,
+                        ["imaging-raw-data", "imaging-processed"],
+                        CALLER,
+                    ),
+                    owner,
                 )
             ),
         },
         exports: {
             "arn": EXPORTS_TOPIC,
             "policy": policy.terraform_json(
-                policy.sns_topic_policy("aws", IMAGING_ACCOUNTS, EXPORTS_TOPIC, ["imaging-exports"])
+                policy.sns_topic_policy(
+                    "aws", IMAGING_ACCOUNTS, EXPORTS_TOPIC, ["imaging-exports"], CALLER
+                )
             ),
         },
     }
-    publish = json.loads(topics[shared]["policy"])["Statement"][0]
+    sids = [s["Sid"] for s in json.loads(topics[shared]["policy"])["Statement"]]
+    assert sids == [
+        "__default_statement_ID",
+        "AnalyticsTeamSubscribes",
+        "QuiltS3Publish",
+        "QuiltControlAccountSubscribe",
+    ]
+    publish = json.loads(topics[shared]["policy"])["Statement"][2]
     assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == [
         "arn:aws:s3:::imaging-processed",
         "arn:aws:s3:::imaging-raw-data",
@@ -651,7 +671,7 @@ def test_topic_logical_ids_escape_underscores_and_dots():
 def test_trail_mode_none(notifications):
     _, _, synth = notifications
     assert "aws_cloudtrail" not in synth["resource"]
-    assert "data" not in synth
+    assert synth["data"] == {"aws_caller_identity": {"quilt_caller": {}}}  # for the topics only
     values = outputs(synth)
     assert values["selector_style"] is None
     assert values["event_selectors"] == []
@@ -778,16 +798,17 @@ def test_parts_without_policies_or_log_bucket(statement_only, notifications):
     from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
     from quilt_cross_account.construct.stack import TopicPolicy
 
-    # Statement-only, trail elsewhere: ownership only, no policy, log bucket or trail.
+    # Statement-only: ownership only, no policy, log bucket or trail; the data account is read
+    # for the topic statements it outputs.
     quilt = statement_only[0].quilt
-    assert list(quilt.data_buckets) == ["stmt-one", "stmt-two"]
+    assert list(quilt.data_buckets) == ["research-raw-data", "research-shared-results"]
     for name, access in quilt.data_buckets.items():
         assert access.policy is None
         assert logical_id(access.ownership_controls) == f"quilt_bucket_{name}"
     assert quilt.topics == {} and quilt.sns_topic_policies == {} and quilt.bucket_policies == {}
     assert quilt.logs is None and quilt.cloudtrail is None
+    assert logical_id(quilt.caller_identity) == "quilt_caller"
     for flat in (
-        "caller_identity",
         "log_bucket",
         "log_bucket_public_access_block",
         "log_bucket_versioning",

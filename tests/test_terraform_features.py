@@ -104,8 +104,10 @@ def test_existing_statements_are_kept_and_quilt_replaces_its_old_statement(merge
 def test_sns_topic_policy_and_kms_statement(merged):
     model, planned, _ = merged
     topic = planned.resources[f'aws_sns_topic_policy.this["{TOPIC}"]']
+    from tests.standin.provider.state import DEFAULT_ACCOUNT  # the account the plan runs as
+
     expected = policy.sns_topic_policy(
-        "aws", model.control_account_ids, TOPIC, ["data.two", "data-three"]
+        "aws", model.control_account_ids, TOPIC, ["data.two", "data-three"], DEFAULT_ACCOUNT
     )
     assert topic["arn"] == TOPIC
     assert json.loads(topic["policy"]) == expected
@@ -298,14 +300,21 @@ def kept(text: str) -> str:
 
 
 TEXT = st.lists(st.one_of(NASTY, st.text(UNICODE, max_size=6)), max_size=10).map("".join).map(kept)
+# Tags may hold only what AWS allows (letters, numbers, spaces, _ . : / = + - @), in any
+# script: the module's RE2 rule must accept every tag the config's rule does (planned below).
+TAG_TEXT = st.text(
+    st.characters(
+        whitelist_categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "Zs", "Zl", "Zp"),
+        whitelist_characters=domain.TAG_PUNCTUATION,
+    ),
+    max_size=12,
+).map(kept)
 TAGS = st.dictionaries(
-    st.text(UNICODE, min_size=1, max_size=12)
-    .map(kept)
-    .filter(lambda k: not k.lower().startswith("aws:")),
-    TEXT.filter(lambda v: len(v) <= 256),
+    TAG_TEXT.filter(lambda k: bool(k) and not k.lower().startswith("aws:")),
+    TAG_TEXT.filter(domain.tag_text_ok),
     min_size=1,
     max_size=12,
-)
+).filter(lambda tags: all(domain.tag_text_ok(k) for k in tags))
 
 
 @settings(

@@ -662,13 +662,15 @@ NEGATIVE_CONTROLS = [
         "  bucket_name = each.key",
     ),
     (
-        '    object_ownership = "BucketOwnerEnforced"',
+        '    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerEnforced")',
         "    object_ownership = [1, 2]",
         "Incorrect attribute value type",
         "    object_ownership = [1, 2]",
     ),
     (
-        '  rule {\n    object_ownership = "BucketOwnerEnforced"\n  }\n\n  depends_on = [aws_s3_bucket_policy.this]',
+        "  rule {\n"
+        + '    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerEnforced")'
+        + "\n  }\n\n  depends_on = [aws_s3_bucket_policy.this]",
         "  depends_on = [aws_s3_bucket_policy.this]",
         "Insufficient rule blocks",
         'resource "aws_s3_bucket_ownership_controls" "this" {',
@@ -680,10 +682,10 @@ NEGATIVE_CONTROLS = [
         "  bucket = var.not_declared",
     ),
     (
-        '    object_ownership = "BucketOwnerEnforced"',
-        '    object_ownership = "BucketOwnerAlways"',
+        '    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerEnforced")',
+        '    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerAlways")',
         "expected rule.0.object_ownership to be one of",
-        '    object_ownership = "BucketOwnerAlways"',
+        '    object_ownership = lookup(var.leaving_buckets, each.key, "BucketOwnerAlways")',
     ),
 ]
 

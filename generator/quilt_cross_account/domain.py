@@ -8,6 +8,7 @@ tests prove the two agree.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,11 +65,12 @@ POLICY_MODES: tuple[str, ...] = ("managed", "statement-only")
 S3_SERVICE = "s3.amazonaws.com"
 SNS_PUBLISH_SID = "QuiltS3Publish"
 SNS_SUBSCRIBE_SID = "QuiltControlAccountSubscribe"
-SNS_CONTROL_ACTIONS: tuple[str, ...] = (
-    "sns:GetTopicAttributes",
-    "sns:Subscribe",
-    "sns:Unsubscribe",
-)
+# Quilt's guide also lists sns:Unsubscribe, but it is not an action a topic policy can grant
+# (AWS documents AddPermission, DeleteTopic, GetDataProtectionPolicy, GetTopicAttributes,
+# ListSubscriptionsByTopic, ListTagsForResource, Publish, PutDataProtectionPolicy,
+# RemovePermission, SetTopicAttributes and Subscribe); subscribers may always unsubscribe.
+SNS_CONTROL_ACTIONS: tuple[str, ...] = ("sns:GetTopicAttributes", "sns:Subscribe")
+SNS_QUILT_SIDS: tuple[str, ...] = (SNS_PUBLISH_SID, SNS_SUBSCRIBE_SID)
 SNS_TOPIC_ARN_PATTERN = (
     r"^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )
@@ -90,9 +92,62 @@ TRAIL_MODES: tuple[str, ...] = ("create", "external", "none")
 SELECTOR_STYLES: tuple[str, ...] = ("auto", "basic", "advanced")
 READ_WRITE_TYPES: tuple[str, ...] = ("All", "ReadOnly", "WriteOnly")
 S3_OBJECT_RESOURCE_TYPE = "AWS::S3::Object"
+# What CloudTrail accepts in a trail's selectors (AdvancedFieldSelector, DataResource): a typo
+# here would otherwise reach put-event-selectors or the apply.
+BASIC_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::S3::Object",
+    "AWS::Lambda::Function",
+    "AWS::DynamoDB::Table",
+)
+ADVANCED_FIELDS: tuple[str, ...] = (
+    "eventCategory",
+    "eventSource",
+    "eventName",
+    "eventType",
+    "readOnly",
+    "resources.type",
+    "resources.ARN",
+    "sessionCredentialFromConsole",
+    "userIdentity.arn",
+    "errorCode",
+    "vpcEndpointId",
+)
+EQUALS_ONLY_FIELDS: tuple[str, ...] = ("eventCategory", "readOnly", "resources.type")
+EVENT_CATEGORIES: tuple[str, ...] = ("Management", "Data", "NetworkActivity")
+READ_ONLY_FIELD_VALUES: tuple[str, ...] = ("true", "false")
+SELECTOR_VALUE_MAX = 2048  # characters per value of a field selector
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 # Quilt reads AWSLogs/<account>/CloudTrail/<region>/... with Athena; a key prefix would hide it.
 CLOUDTRAIL_LOG_PREFIX = "AWSLogs"
+
+# Tags (S3, CloudTrail): keys 1-128 and values 0-256 characters of letters, numbers and spaces
+# representable in UTF-8 and `_ . : / = + - @`; no `aws:` prefix; at most 50 per resource.
+MAX_TAGS = 50
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAG_RESERVED_PREFIX = "aws:"
+TAG_PUNCTUATION = "_.:/=+-@"
+# The same set as an RE2 pattern, for the module (Python's `re` has no \p{...}: see tag_text_ok).
+TAG_CHARS_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$"
+
+
+def region_partition(region: str) -> str:
+    """The partition a region belongs to (us-gov-*: aws-us-gov, cn-*: aws-cn, the isolated
+    us-iso-*, us-isob-*, ...: aws-iso, aws-iso-b, ...; every other: aws)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    isolated = re.match(r"^[a-z]{2}-iso([a-z]?)-", region)
+    if isolated:
+        return "aws-iso" + (f"-{isolated.group(1)}" if isolated.group(1) else "")
+    return "aws"
+
+
+def tag_text_ok(text: str) -> bool:
+    """Whether `text` uses only the characters AWS allows in tags (TAG_CHARS_PATTERN)."""
+    return all(unicodedata.category(c)[0] in "LNZ" or c in TAG_PUNCTUATION for c in text)
+
 
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 TRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"

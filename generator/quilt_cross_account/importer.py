@@ -29,6 +29,7 @@ class Snapshot:
     # Grants of each bucket's ACL to anyone but the bucket owner (BucketOwnerEnforced turns
     # them off, and PutBucketOwnershipControls fails while the bucket ACL has any).
     foreign_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    topic_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     selectors: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -37,6 +38,7 @@ class Snapshot:
 class Targets:
     policy_files: dict[str, Path]
     acl_files: dict[str, Path]
+    topic_files: dict[str, Path]
     selectors_file: Path | None
 
 
@@ -80,14 +82,30 @@ def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccou
         acl_location = locations.acl_file(i, bucket)
         assert acl_location is not None
         acl_files[bucket] = acl_location
+    topic_files: dict[str, Location] = {}
+    for i, record in enumerate(model.buckets):
+        topic = record.sns_topic_arn
+        if topic is not None and topic not in topic_files:
+            topic_location = locations.topic_policy_file(i, topic)
+            assert topic_location is not None
+            topic_files[topic] = topic_location
     selectors = None
     if model.cloudtrail.mode == "external":
         trail_raw = raw.get("cloudtrail", {})
         selectors = locations.selectors_file(trail_raw.get("existing_selectors_file"))
-    _check_targets(path, base_dir, configured_dir, locations, policy_files, acl_files, selectors)
+    _check_targets(
+        path,
+        base_dir,
+        configured_dir,
+        locations,
+        {**policy_files, **topic_files},
+        acl_files,
+        selectors,
+    )
     return model, Targets(
         {b: loc.path for b, loc in policy_files.items()},
         {b: loc.path for b, loc in acl_files.items()},
+        {t: loc.path for t, loc in topic_files.items()},
         selectors.path if selectors is not None else None,
     )
 
@@ -193,6 +211,21 @@ def read(model: DataAccountSetup, session: Any) -> Snapshot:
                 at, "s3:GetBucketAcl", None, lambda b=bucket: s3.get_bucket_acl(Bucket=b)
             )
             snap.foreign_grants[bucket] = foreign_grants(response)
+    for topic in model.topics:
+        region = topic.split(":")[3]
+        with suppress(_Skip):
+            response = call(
+                f"sns topic ({topic})",
+                "sns:GetTopicAttributes",
+                None,
+                lambda t=topic, r=region: session.client("sns", region_name=r).get_topic_attributes(
+                    TopicArn=t
+                ),
+            )
+            text = response.get("Attributes", {}).get("Policy")
+            doc = _policy_of(f"sns topic ({topic})", {"Policy": text}, snap) if text else None
+            if doc is not None:
+                snap.topic_policies[topic] = doc
     if model.cloudtrail.mode == "external":
         trail = model.cloudtrail.trail_name
         with suppress(_Skip):
@@ -285,6 +318,13 @@ def save(snap: Snapshot, targets: Targets, partition: str) -> list[str]:
         elif os.path.lexists(path) and _is_acl_record_of(path, bucket):
             removals.append(path)
             report.append(f"{bucket}: the bucket ACL grants nothing to others; removed {path}")
+    for topic, doc in snap.topic_policies.items():
+        path = targets.topic_files[topic]
+        writes[path] = doc
+        report.append(
+            f"{topic}: topic policy with {len(policy.statements_of(doc))} statement(s) -> {path} "
+            "(generate merges them with Quilt's statements)"
+        )
     if targets.selectors_file is not None and snap.selectors is not None:
         writes[targets.selectors_file] = snap.selectors
         report.append(

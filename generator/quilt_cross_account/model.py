@@ -131,6 +131,8 @@ class DataAccountSetup:
     # The files the config named and validation read (not part of what is rendered): a run
     # must never delete them, even with --force.
     input_files: tuple[Path, ...] = field(default=(), compare=False)
+    # Topic ARN -> canonical JSON of the topic's current policy, to merge with (sorted by ARN).
+    topic_policies: tuple[tuple[str, str], ...] = ()
 
     @property
     def bucket_names(self) -> tuple[str, ...]:
@@ -156,6 +158,18 @@ class DataAccountSetup:
     @property
     def sns_topic_arns(self) -> dict[str, str]:
         return _by_name((b.name, b.sns_topic_arn) for b in self.connected)
+
+    @property
+    def topics(self) -> dict[str, list[str]]:
+        """Topic ARN -> the connected buckets publishing to it, for every topic of any bucket
+        (leaving buckets' topics with no buckets), sorted by ARN."""
+        topics: dict[str, list[str]] = {}
+        for bucket in self.buckets:
+            if bucket.sns_topic_arn is not None:
+                names = topics.setdefault(bucket.sns_topic_arn, [])
+                if not bucket.leaving:
+                    names.append(bucket.name)
+        return {topic: sorted(names) for topic, names in sorted(topics.items())}
 
     @property
     def kms_key_arns(self) -> dict[str, str]:

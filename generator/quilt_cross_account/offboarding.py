@@ -43,7 +43,8 @@ def check_dropped(
         "this config; dropping it would make Terraform delete its whole bucket policy (the "
         "owner's statements too) and its Object Ownership setting. To offboard it, put it "
         "back with leaving = true in its table, generate and apply, then remove it "
-        "(README: Removing a bucket, leaving Quilt)"
+        "(README: Removing a bucket, leaving Quilt); if that tree was never applied, delete "
+        f"{where} instead"
         for bucket in dropped
         if bucket not in left
     ]

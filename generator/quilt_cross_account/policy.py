@@ -268,11 +268,18 @@ def is_replaceable_quilt_statement(statement: dict[str, Any]) -> bool:
 
 
 def sns_topic_policy(
-    partition: str, account_ids: Sequence[str], topic_arn: str, buckets: Sequence[str]
+    partition: str,
+    account_ids: Sequence[str],
+    topic_arn: str,
+    buckets: Sequence[str],
+    data_account_id: str,
 ) -> dict[str, Any]:
-    """S3 may publish the buckets' events; the control accounts may subscribe (Quilt indexing)."""
+    """S3 may publish the buckets' events; the control accounts may subscribe (Quilt indexing).
+
+    `aws:SourceAccount` is the account that owns the buckets (the data account), which need not
+    be the topic's own account.
+    """
     bucket_arns = [domain.bucket_arn(partition, b) for b in sorted(buckets)]
-    topic_account = topic_arn.split(":")[4]
     return document(
         [
             {
@@ -285,7 +292,7 @@ def sns_topic_policy(
                     "ArnLike": {
                         "aws:SourceArn": bucket_arns[0] if len(bucket_arns) == 1 else bucket_arns
                     },
-                    "StringEquals": {"aws:SourceAccount": topic_account},
+                    "StringEquals": {"aws:SourceAccount": data_account_id},
                 },
             },
             {
@@ -297,6 +304,50 @@ def sns_topic_policy(
             },
         ]
     )
+
+
+def applied_topic_policy(
+    quilt: dict[str, Any] | None, existing: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """A topic's existing policy with Quilt's statements (`quilt`, a document) in place of any
+    earlier ones with Quilt's Sids; without `quilt` (every bucket of the topic is leaving), the
+    owner's statements alone, or None when nothing is left."""
+    ours = statements_of(quilt) if quilt is not None else []
+    if existing is None:
+        return document(ours) if ours else None
+    kept = [s for s in statements_of(existing) if s.get("Sid") not in domain.SNS_QUILT_SIDS]
+    if not kept and not ours:
+        return None
+    return {"Version": domain.POLICY_VERSION, **existing, "Statement": [*kept, *ours]}
+
+
+def topic_policy_problems(doc: object, topic_arn: str) -> list[str]:
+    """Why `doc` cannot be this topic's policy (empty when it can)."""
+    if not isinstance(doc, dict) or "Statement" not in doc:
+        return ["must be a JSON policy document with a Statement"]
+    statements = doc["Statement"]
+    if not isinstance(statements, (list, dict)) or (
+        isinstance(statements, list) and not statements
+    ):
+        return ["Statement must be a statement object or a non-empty list of them"]
+    problems = []
+    for i, statement in enumerate(statements_of(doc)):
+        at = f"Statement[{i}]"
+        if not isinstance(statement, dict):
+            problems.append(f"{at} must be an object")
+            continue
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            problems.append(f"{at}.Effect must be Allow or Deny")
+        resources = statement.get("Resource", statement.get("NotResource", topic_arn))
+        for resource in resources if isinstance(resources, list) else [resources]:
+            if resource not in (topic_arn, "*"):
+                problems.append(f"{at}.Resource {resource!r} is not the topic {topic_arn}")
+        if statement.get("Sid") in domain.SNS_QUILT_SIDS and statement.get("Effect") != "Allow":
+            problems.append(
+                f"{at} has Quilt's Sid {statement['Sid']!r} but is a {statement.get('Effect')}; "
+                "replacing it would drop the owner's statement: give it another Sid"
+            )
+    return problems
 
 
 def kms_key_policy(partition: str, account_ids: Sequence[str]) -> dict[str, Any]:

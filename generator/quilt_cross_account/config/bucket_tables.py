@@ -35,6 +35,7 @@ class Buckets:
     policy_files: dict[str, str] = field(default_factory=dict)  # `existing_policy` as written
     acl_grants_reviewed: set[str] = field(default_factory=set)
     leaving: dict[str, str] = field(default_factory=dict)  # -> Object Ownership after leaving
+    topic_policies: dict[str, str] = field(default_factory=dict)  # topic ARN -> canonical JSON
     existing_policies: dict[str, str] = field(default_factory=dict)  # canonical JSON
     sns_topic_arns: dict[str, str] = field(default_factory=dict)
     kms_key_arns: dict[str, str] = field(default_factory=dict)
@@ -112,6 +113,20 @@ def _load_policies(p: Problems, locations: Locations, result: Buckets) -> None:
         acl = locations.acl_file(i, name) if directory is not None else None
         if acl is not None and os.path.lexists(acl.path):
             _check_acl(p, acl.key, acl.path, name, name in result.acl_grants_reviewed)
+    if directory is None:
+        return
+    for i, name in enumerate(result.names):
+        topic = result.sns_topic_arns.get(name)
+        if topic is None or topic in result.topic_policies:
+            continue
+        location = locations.topic_policy_file(i, topic)
+        if location is not None and os.path.lexists(location.path):
+            doc = documents.read_json(p, location.key, location.path, "topic policy file")
+            problems = [] if doc is None else policy.topic_policy_problems(doc, topic)
+            for problem in problems:
+                p.add(location.key, f"{str(location.path)!r}: {problem}")
+            if doc is not None and not problems:
+                result.topic_policies[topic] = policy.terraform_json(doc)
 
 
 def _check_acl(p: Problems, key: str, path: Path, bucket: str, reviewed: bool) -> None:

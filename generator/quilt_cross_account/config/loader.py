@@ -26,8 +26,12 @@ __all__ = ["ConfigError", "load", "read_config", "validate", "example_config_tex
 
 EXAMPLE_CONFIG = "reference.toml"
 MAX_CONTROL_ACCOUNTS = 1_000
-MAX_TAGS = 50
+_TAG_CHARS = (
+    f"only letters, numbers, spaces and {' '.join(domain.TAG_PUNCTUATION)} (AWS's tag rule)"
+)
 DEFAULT_REGION = "us-east-1"
+# Without `region`, a region of the config's partition.
+DEFAULT_REGIONS = {"aws": DEFAULT_REGION, "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 
 TOP_LEVEL_KEYS = {
     "control_account_ids",
@@ -146,9 +150,14 @@ def validate(
     fields.unique(p, "control_account_ids", accounts)
 
     partition = fields.choice(p, raw, "partition", domain.PARTITIONS, "aws")
-    region = fields.string(p, raw, "region", DEFAULT_REGION)
+    region = fields.string(p, raw, "region", DEFAULT_REGIONS.get(partition, DEFAULT_REGION))
     if region and not re.fullmatch(domain.REGION_PATTERN, region):
         p.add("region", f"{region!r} is not an AWS region name such as 'us-east-1'")
+    elif region and domain.region_partition(region) != partition:
+        p.add(
+            "region",
+            f"{region!r} is in partition {domain.region_partition(region)!r}, not {partition!r}",
+        )
     action_set = fields.choice(p, raw, "action_set", tuple(domain.ACTION_SETS), "reference")
     notifications = fields.boolean(p, raw, "grant_notification_actions", True)
     actions = tuple(
@@ -160,11 +169,12 @@ def validate(
     policies_dir = fields.string(p, raw, "existing_policies_dir", None)
     locations = Locations(base_dir, policies_dir) if read_files else None
     buckets = bucket_tables.parse(p, raw, partition, locations)
-    if policy_mode == "statement-only" and buckets.existing_policies:
+    if policy_mode == "statement-only" and (buckets.existing_policies or buckets.topic_policies):
+        merged = sorted(buckets.existing_policies) + sorted(buckets.topic_policies)
         p.add(
             "policy_mode",
-            '"statement-only" leaves each bucket policy to you, so existing policies '
-            f"({', '.join(sorted(buckets.existing_policies))}) cannot be merged here; "
+            '"statement-only" leaves each bucket and topic policy to you, so existing policies '
+            f"({', '.join(merged)}) cannot be merged here; "
             'remove them or use "managed"',
         )
     tags = _tags(p, raw.get("tags", {}))
@@ -174,6 +184,8 @@ def validate(
 
     if not p.items and policy_mode == "managed":
         _check_policy_sizes(p, partition, accounts, actions, buckets)
+    if not p.items and cloudtrail is not None and cloudtrail.creates_log_bucket:
+        _check_log_bucket_policy_size(p, partition, accounts, cloudtrail)
     if p.items:
         raise ConfigError(p.items)
     assert cloudtrail is not None
@@ -198,6 +210,7 @@ def validate(
         tags=tags,
         policy_mode=policy_mode,
         input_files=tuple(p.files_read),
+        topic_policies=tuple(sorted(buckets.topic_policies.items())),
     )
 
 
@@ -248,6 +261,8 @@ def _cloudtrail(
     kms = fields.string(p, raw, "kms_key_arn", d["kms_key_arn"], key)
     if kms is not None and not re.fullmatch(domain.KMS_KEY_ARN_PATTERN, kms):
         p.add("cloudtrail.kms_key_arn", f"{kms!r} must be a KMS key or alias ARN")
+    elif kms is not None and kms.split(":")[1] != partition:
+        p.add("cloudtrail.kms_key_arn", f"{kms!r} is not in partition {partition!r}")
     if kms is not None and mode != "create":
         p.add("cloudtrail.kms_key_arn", 'applies only when mode = "create"')
     extra_basic = selector_tables.event_selectors(p, raw.get("extra_event_selectors"))
@@ -328,6 +343,24 @@ def _check_policy_sizes(
             )
 
 
+def _check_log_bucket_policy_size(
+    p: Problems, partition: str, accounts: Sequence[str], trail: CloudTrail
+) -> None:
+    # It names the control accounts twice and the data account (12 digits, known at plan).
+    assert trail.log_bucket_name is not None
+    doc = policy.log_bucket_policy(
+        partition, accounts, trail.log_bucket_name, "0" * 12, trail.trail_name
+    )
+    size = len(policy.terraform_json(doc).encode("utf-8"))
+    if size > domain.BUCKET_POLICY_MAX_BYTES:
+        p.add(
+            "control_account_ids",
+            f"the log bucket's policy would be {size} bytes, over the S3 limit of "
+            f"{domain.BUCKET_POLICY_MAX_BYTES} bytes (fewer control_account_ids, or "
+            "create_log_bucket = false with a log bucket managed elsewhere)",
+        )
+
+
 def _limit_key(exc: SelectorLimitError, style: str, extra_basic: Sequence[EventSelector]) -> str:
     """The config key a user changes to fix a broken trail limit."""
     if exc.kind == "mixed":
@@ -344,19 +377,23 @@ def _valid_trail_name(name: str) -> bool:
 
 def _tags(p: Problems, value: object) -> tuple[tuple[str, str], ...]:
     value = fields.table(p, "tags", value)
-    if len(value) > MAX_TAGS:
-        p.add("tags", f"has {len(value)} tags; AWS allows at most {MAX_TAGS}")
+    if len(value) > domain.MAX_TAGS:
+        p.add("tags", f"has {len(value)} tags; AWS allows at most {domain.MAX_TAGS}")
     tags = []
     for k, v in value.items():
-        if not 1 <= len(k) <= 128:
-            p.add(f"tags.{k}", "tag keys must be 1-128 characters")
-        if k.lower().startswith("aws:"):
+        if not 1 <= len(k) <= domain.TAG_KEY_MAX:
+            p.add(f"tags.{k}", f"tag keys must be 1-{domain.TAG_KEY_MAX} characters")
+        if k.lower().startswith(domain.TAG_RESERVED_PREFIX):
             p.add(f"tags.{k}", "tag keys must not start with the reserved prefix 'aws:'")
+        if not domain.tag_text_ok(k):
+            p.add(f"tags.{k}", f"tag keys may hold {_TAG_CHARS}")
         if not isinstance(v, str):
             p.add(f"tags.{k}", f"must be a string, not {fields.type_name(v)}")
             continue
-        if len(v) > 256:
-            p.add(f"tags.{k}", "tag values must be at most 256 characters")
+        if len(v) > domain.TAG_VALUE_MAX:
+            p.add(f"tags.{k}", f"tag values must be at most {domain.TAG_VALUE_MAX} characters")
+        if not domain.tag_text_ok(v):
+            p.add(f"tags.{k}", f"tag values may hold {_TAG_CHARS}")
         fields.free_text(p, f"tags.{k}", k)
         fields.free_text(p, f"tags.{k}", v)
         tags.append((k, v))

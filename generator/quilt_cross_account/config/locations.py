@@ -5,6 +5,7 @@
 - Otherwise `<policies dir>/<bucket>.json`, where the policies directory is the config's
   `existing_policies_dir`, or `policies/` beside the config when it sets none.
 - `<policies dir>/<bucket>.acl.json`: the bucket ACL's grants to others (import-policies).
+- `<policies dir>/sns-<account>-<region>-<topic>.json`: an SNS topic's current policy.
 - With `cloudtrail.mode = "external"`: `cloudtrail.existing_selectors_file`, or
   `<policies dir>/trail-selectors.json`.
 
@@ -59,6 +60,18 @@ class Locations:
         if directory is None:
             return None
         return Location(directory.path / f"{bucket}{ACL_SUFFIX}", f"buckets[{index}]", False)
+
+    def topic_policy_file(self, index: int, topic_arn: str) -> Location | None:
+        """`<policies dir>/sns-<account>-<region>-<topic>.json` (ARN parts are file-name safe)."""
+        directory = self.policies_dir
+        if directory is None:
+            return None
+        _, _, _, region, account, name = topic_arn.split(":", 5)
+        return Location(
+            directory.path / f"sns-{account}-{region}-{name}.json",
+            f"buckets[{index}].sns_topic_arn",
+            False,
+        )
 
     def selectors_file(self, existing_selectors_file: str | None) -> Location | None:
         key = "cloudtrail.existing_selectors_file"

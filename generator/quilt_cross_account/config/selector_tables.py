@@ -39,6 +39,12 @@ def event_selectors(p: Problems, raw: object, key: str = BASIC_KEY) -> tuple[Eve
             rtype = fields.string(p, res, "type", None, f"{rat}.")
             if rtype is None:
                 p.add(f"{rat}.type", "is required")
+            elif rtype not in domain.BASIC_DATA_RESOURCE_TYPES:
+                p.add(
+                    f"{rat}.type",
+                    f"{rtype!r} is not a type basic event selectors take "
+                    f"({', '.join(domain.BASIC_DATA_RESOURCE_TYPES)}); use advanced selectors",
+                )
             values = fields.string_list(p, res, "values", required=True, prefix=f"{rat}.")
             resources.append(DataResource(rtype or "", tuple(values)))
         if not resources and not management:
@@ -71,11 +77,38 @@ def advanced_selectors(
             }
             if not any(ops.values()):
                 p.add(fat, f"needs at least one of {', '.join(FieldSelector.OPERATORS)}")
+            if fname is not None:
+                _check_field(p, fat, fname, ops)
             conditions.append(FieldSelector(fname or "", **ops))
         if not conditions:
             p.add(f"{at}.field_selectors", "must have at least one field selector")
         selectors.append(AdvancedEventSelector(name or "", tuple(conditions)))
     return tuple(selectors)
+
+
+def _check_field(p: Problems, at: str, name: str, ops: Mapping[str, tuple[str, ...]]) -> None:
+    """CloudTrail's documented rules for one field selector (AdvancedFieldSelector)."""
+    if name not in domain.ADVANCED_FIELDS:
+        p.add(
+            f"{at}.field",
+            f"{name!r} is not a field CloudTrail trails select on "
+            f"({', '.join(domain.ADVANCED_FIELDS)})",
+        )
+        return
+    if name in domain.EQUALS_ONLY_FIELDS:
+        for op, values in ops.items():
+            if values and op != "equals":
+                p.add(f"{at}.{op}", f"{name} takes only the equals operator")
+    allowed = {
+        "eventCategory": domain.EVENT_CATEGORIES,
+        "readOnly": domain.READ_ONLY_FIELD_VALUES,
+    }.get(name)
+    for op, values in ops.items():
+        for value in values:
+            if allowed is not None and value not in allowed:
+                p.add(f"{at}.{op}", f"{value!r} must be one of {', '.join(allowed)}")
+            if not 1 <= len(value) <= domain.SELECTOR_VALUE_MAX:
+                p.add(f"{at}.{op}", f"values must be 1-{domain.SELECTOR_VALUE_MAX} characters")
 
 
 def from_api_file(

@@ -66,6 +66,7 @@ from quilt_cross_account.construct.values import (
     escape,
     escape_around,
     literal,
+    needs_data_account_id,
     output_values,
     role_logical_id,
     topic_logical_id,
@@ -129,6 +130,13 @@ class QuiltCrossAccount(constructs.Construct):
             )
             for bucket in model.buckets
         }
+        # The data account, known only at plan: the log bucket's and topics' policies name it.
+        self.caller_identity: DataAwsCallerIdentity | None = None
+        account_id = ""
+        if needs_data_account_id(model):
+            self.caller_identity = DataAwsCallerIdentity(self, "caller-identity")
+            self.caller_identity.override_logical_id(role_logical_id(prefix, CALLER_ROLE))
+            account_id = self.caller_identity.account_id
         self.topics: dict[str, TopicPolicy] = {
             topic: TopicPolicy(
                 self,
@@ -136,18 +144,20 @@ class QuiltCrossAccount(constructs.Construct):
                 topic_arn=topic,
                 policy_document=document,
                 logical_id=topic_logical_id(prefix, topic),
+                account_id=account_id,
             )
-            for topic, document in applied_sns_topic_policies(model).items()
+            for topic, document in applied_sns_topic_policies(model, account_id).items()
         }
         trail = model.cloudtrail
         self.logs: LogBucket | None = None
         if trail.creates_log_bucket:
+            assert self.caller_identity is not None
             self.logs = LogBucket(
                 self,
                 "log-bucket",
                 model=model,
                 logical_id=role_logical_id(prefix, LOG_ROLE),
-                caller_logical_id=role_logical_id(prefix, CALLER_ROLE),
+                caller_identity=self.caller_identity,
             )
         self.cloudtrail: Trail | None = None
         if trail.create_trail:
@@ -171,7 +181,6 @@ class QuiltCrossAccount(constructs.Construct):
             topic: part.policy for topic, part in self.topics.items()
         }
         logs = self.logs
-        self.caller_identity = logs.caller_identity if logs is not None else None
         self.log_bucket = logs.bucket if logs is not None else None
         self.log_bucket_public_access_block = logs.public_access_block if logs is not None else None
         self.log_bucket_versioning = logs.versioning if logs is not None else None
@@ -186,7 +195,11 @@ class QuiltCrossAccount(constructs.Construct):
 
     def _outputs(self, prefix: str) -> None:
         values = output_values(
-            self.model, trail_arn=self.trail.arn if self.trail is not None else None
+            self.model,
+            trail_arn=self.trail.arn if self.trail is not None else None,
+            data_account_id=(
+                self.caller_identity.account_id if self.caller_identity is not None else None
+            ),
         )
         # The module's outputs, in its order.
         for item in interface.OUTPUTS:
@@ -247,20 +260,23 @@ class TopicPolicy(constructs.Construct):
         topic_arn: str,
         policy_document: str,
         logical_id: str,
+        account_id: str = "",
     ) -> None:
         super().__init__(scope, id)
         self.topic_arn = topic_arn
-        self.policy = SnsTopicPolicy(
-            self, "policy", arn=escape(topic_arn), policy=escape(policy_document)
+        # `account_id`: the data account's token, which must stay live in the document.
+        document = (
+            escape_around(policy_document, account_id) if account_id else escape(policy_document)
         )
+        self.policy = SnsTopicPolicy(self, "policy", arn=escape(topic_arn), policy=document)
         self.policy.override_logical_id(logical_id)
 
 
 class LogBucket(constructs.Construct):
     """The trail's new log bucket (`bucket`): public access blocked, versioned, encrypted with
     SSE-S3 or the trail's KMS key, a policy for CloudTrail and the control accounts' reads, then
-    Object Ownership enforced. Every resource is named `logical_id`; the caller-identity data
-    source (`caller_identity`: the data account, known only at plan) is `caller_logical_id`."""
+    Object Ownership enforced. Every resource is named `logical_id`; `caller_identity` (the
+    data account, known only at plan) is the construct's shared data source."""
 
     def __init__(
         self,
@@ -269,15 +285,13 @@ class LogBucket(constructs.Construct):
         *,
         model: DataAccountSetup,
         logical_id: str,
-        caller_logical_id: str,
+        caller_identity: DataAwsCallerIdentity,
     ) -> None:
         super().__init__(scope, id)
         trail = model.cloudtrail
         assert trail.log_bucket_name is not None  # the config requires it with create_trail
         tags = literal(dict(model.tags))
-
-        self.caller_identity = DataAwsCallerIdentity(self, "caller-identity")
-        self.caller_identity.override_logical_id(caller_logical_id)
+        self.caller_identity = caller_identity
 
         # Logical ids must be set before `.id` is read: a reference fixes the name.
         self.bucket = S3Bucket(self, "bucket", bucket=escape(trail.log_bucket_name), tags=tags)

@@ -8,6 +8,7 @@ The values mirror modules/quilt-cross-account (the spec); the domain rules behin
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -115,25 +116,46 @@ def applied_bucket_policies(model: DataAccountSetup) -> dict[str, str]:
     return {name: policy.terraform_json(doc) for name, doc in applied.items() if doc is not None}
 
 
-def applied_sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
-    """The topic policies the module applies: all of them in managed mode, none otherwise."""
-    return _sns_topic_policies(model) if model.policy_mode == MANAGED else {}
+def applied_sns_topic_policies(model: DataAccountSetup, data_account_id: str) -> dict[str, str]:
+    """Topic ARN -> the policy JSON the module applies to it (the topic's existing statements
+    merged with Quilt's; the owner's alone for a topic whose buckets are all leaving). None in
+    statement-only mode. `data_account_id` is the data account (a token in the construct)."""
+    if model.policy_mode != MANAGED:
+        return {}
+    existing = {topic: json.loads(doc) for topic, doc in model.topic_policies}
+    quilt = quilt_topic_policies(model, data_account_id)
+    applied = {
+        topic: policy.applied_topic_policy(
+            json.loads(quilt[topic]) if topic in quilt else None, existing.get(topic)
+        )
+        for topic in model.topics
+    }
+    return {topic: policy.terraform_json(doc) for topic, doc in applied.items() if doc is not None}
 
 
-def _sns_topic_policies(model: DataAccountSetup) -> dict[str, str]:
-    """Topic ARN -> its policy JSON, for every topic some bucket publishes to."""
-    buckets_of: dict[str, list[str]] = {}
-    for bucket, topic in model.sns_topic_arns.items():
-        buckets_of.setdefault(topic, []).append(bucket)
+def quilt_topic_policies(model: DataAccountSetup, data_account_id: str) -> dict[str, str]:
+    """Topic ARN -> a policy JSON holding only Quilt's statements, for every topic a connected
+    bucket publishes to (the module's `sns_topic_policies` output)."""
     return {
         topic: policy.terraform_json(
-            policy.sns_topic_policy(model.partition, model.control_account_ids, topic, buckets)
+            policy.sns_topic_policy(
+                model.partition, model.control_account_ids, topic, buckets, data_account_id
+            )
         )
-        for topic, buckets in sorted(buckets_of.items())
+        for topic, buckets in model.topics.items()
+        if buckets
     }
 
 
-def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str, Any]:
+def needs_data_account_id(model: DataAccountSetup) -> bool:
+    """Whether anything names the data account: a created log bucket, or a topic policy (the
+    module reads `aws_caller_identity` then, too)."""
+    return model.cloudtrail.creates_log_bucket or any(model.topics.values())
+
+
+def output_values(
+    model: DataAccountSetup, *, trail_arn: str | None, data_account_id: str | None = None
+) -> dict[str, Any]:
     """The module's outputs (`interface.OUTPUTS`, in its order) -> their values as Terraform JSON
     (literals escaped), shaped exactly like its outputs.tf.
 
@@ -157,7 +179,6 @@ def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str
             )
             for bucket in (b.name for b in model.connected)
         },
-        "sns_topic_policies": _sns_topic_policies(model),
         "kms_key_policies": {key: key_document for key in sorted(set(model.kms_key_arns.values()))},
         "principal_arns": [principals] if isinstance(principals, str) else list(principals),
         "selector_style": plan.style if plan is not None else None,
@@ -181,6 +202,12 @@ def output_values(model: DataAccountSetup, *, trail_arn: str | None) -> dict[str
     }
     values = {name: literal(value) for name, value in literals.items()}
     values["trail_arn"] = trail_arn
+    # Topic policies name the data account: a token that must stay live.
+    account = data_account_id or ""
+    values["sns_topic_policies"] = {
+        escape(topic): escape_around(document, account) if account else escape(document)
+        for topic, document in quilt_topic_policies(model, account).items()
+    }
     declared = [item.name for item in interface.OUTPUTS]
     missing = [name for name in declared if name not in values]
     unknown = sorted(set(values) - set(declared))

@@ -124,6 +124,14 @@ INPUTS: tuple[Input, ...] = (
         {},
     ),
     Input(
+        "existing_topic_policies",
+        "map(string)",
+        "SNS topic ARN to its current policy JSON. The applied topic policy keeps these "
+        f"statements and adds Quilt's, replacing earlier ones with the Sids "
+        f"{', '.join(domain.SNS_QUILT_SIDS)}.",
+        {},
+    ),
+    Input(
         "kms_key_arns",
         "map(string)",
         "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` "

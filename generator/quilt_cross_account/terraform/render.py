@@ -197,6 +197,7 @@ def module_arguments(model: DataAccountSetup) -> str:
         [
             ("existing_bucket_policies", _existing_policies(model)),
             ("sns_topic_arns", dict(model.sns_topic_arns)),
+            ("existing_topic_policies", _existing_topic_policies(model)),
             ("kms_key_arns", dict(model.kms_key_arns)),
         ],
         [
@@ -230,6 +231,13 @@ def module_arguments(model: DataAccountSetup) -> str:
         if pairs:
             blocks.append(hcl.attributes(pairs, depth=1))
     return "\n".join(blocks).rstrip("\n")
+
+
+def _existing_topic_policies(model: DataAccountSetup) -> dict[str, hcl.Raw]:
+    return {
+        topic: hcl.Raw(f"jsonencode({hcl.value(json.loads(doc), depth=2)})")
+        for topic, doc in model.topic_policies
+    }
 
 
 def _existing_policies(model: DataAccountSetup) -> dict[str, hcl.Raw]:

@@ -178,6 +178,18 @@ variable "leaving_buckets" {
   }
 }
 
+variable "existing_topic_policies" {
+  description = "SNS topic ARN to its current policy JSON. The applied topic policy keeps these statements and adds Quilt's, replacing earlier ones with the Sids QuiltS3Publish, QuiltControlAccountSubscribe."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in values(var.existing_topic_policies) : can(jsondecode(p).Statement)])
+    error_message = "existing_topic_policies: every value must be a JSON policy document with a Statement."
+  }
+}
+
 variable "kms_key_arns" {
   description = "Bucket name to the customer-managed KMS key encrypting it; see the `kms_key_policies` output."
   type        = map(string)
@@ -322,6 +334,10 @@ variable "extra_event_selectors" {
     condition     = alltrue([for s in var.extra_event_selectors : length(s.data_resources) > 0 || s.include_management_events])
     error_message = "extra_event_selectors: every selector needs data_resources or include_management_events = true."
   }
+  validation {
+    condition     = alltrue(flatten([for s in var.extra_event_selectors : [for d in s.data_resources : contains(["AWS::S3::Object", "AWS::Lambda::Function", "AWS::DynamoDB::Table"], d.type)]]))
+    error_message = "extra_event_selectors: data_resources type must be one of AWS::S3::Object, AWS::Lambda::Function, AWS::DynamoDB::Table."
+  }
 }
 
 variable "extra_advanced_event_selectors" {
@@ -345,6 +361,30 @@ variable "extra_advanced_event_selectors" {
     condition     = alltrue([for s in var.extra_advanced_event_selectors : length(s.field_selectors) > 0])
     error_message = "extra_advanced_event_selectors: every selector needs at least one field selector."
   }
+  validation {
+    condition     = alltrue(flatten([for s in var.extra_advanced_event_selectors : [for f in s.field_selectors : contains(["eventCategory", "eventSource", "eventName", "eventType", "readOnly", "resources.type", "resources.ARN", "sessionCredentialFromConsole", "userIdentity.arn", "errorCode", "vpcEndpointId"], f.field)]]))
+    error_message = "extra_advanced_event_selectors: field must be one of eventCategory, eventSource, eventName, eventType, readOnly, resources.type, resources.ARN, sessionCredentialFromConsole, userIdentity.arn, errorCode, vpcEndpointId."
+  }
+  validation {
+    condition = alltrue(flatten([for s in var.extra_advanced_event_selectors : [
+      for f in s.field_selectors : !contains(["eventCategory", "readOnly", "resources.type"], f.field) || alltrue([
+        for op in [f.not_equals, f.starts_with, f.not_starts_with, f.ends_with, f.not_ends_with] : length(coalesce(op, [])) == 0
+      ])
+    ]]))
+    error_message = "extra_advanced_event_selectors: eventCategory, readOnly, resources.type take only the equals operator."
+  }
+  validation {
+    condition = alltrue(flatten([for s in var.extra_advanced_event_selectors : [
+      for f in s.field_selectors : alltrue([for v in coalesce(f.equals, []) : contains(["Management", "Data", "NetworkActivity"], v)]) if f.field == "eventCategory"
+    ]]))
+    error_message = "extra_advanced_event_selectors: eventCategory must be one of Management, Data, NetworkActivity."
+  }
+  validation {
+    condition = alltrue(flatten([for s in var.extra_advanced_event_selectors : [
+      for f in s.field_selectors : alltrue([for v in coalesce(f.equals, []) : contains(["true", "false"], v)]) if f.field == "readOnly"
+    ]]))
+    error_message = "extra_advanced_event_selectors: readOnly must be one of true, false."
+  }
 }
 
 variable "tags" {
@@ -352,4 +392,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags: AWS allows at most 50 tags."
+  }
+  validation {
+    condition     = alltrue([for k in keys(var.tags) : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:")])
+    error_message = "tags: keys must be 1-128 characters and must not start with the reserved prefix 'aws:'."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.tags) : length(v) <= 256])
+    error_message = "tags: values must be at most 256 characters."
+  }
+  validation {
+    condition     = alltrue([for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", k)) && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", v))])
+    error_message = "tags: keys and values may hold only letters, numbers, spaces and _ . : / = + - @."
+  }
 }

@@ -117,31 +117,60 @@ locals {
     for t in distinct([for b, topic in var.sns_topic_arns : topic if contains(local.connected_buckets, b)]) :
     t => sort([for b, topic in var.sns_topic_arns : b if topic == t && contains(local.connected_buckets, b)])
   }
+  # aws:SourceAccount is the account owning the buckets (this one), wherever the topic lives.
+  sns_quilt_statements = {
+    for t, buckets in local.topic_buckets : t => [
+      {
+        Sid       = "QuiltS3Publish"
+        Effect    = "Allow"
+        Principal = { Service = "s3.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = t
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = try(one([for b in buckets : "arn:${var.partition}:s3:::${b}"]), [for b in buckets : "arn:${var.partition}:s3:::${b}"]) }
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+      {
+        Sid       = "QuiltControlAccountSubscribe"
+        Effect    = "Allow"
+        Principal = local.principal
+        Action    = ["sns:GetTopicAttributes", "sns:Subscribe"]
+        Resource  = t
+      },
+    ]
+  }
   sns_topic_policies = {
-    for t, buckets in local.topic_buckets : t => jsonencode({
-      Version = "2012-10-17"
-      Statement = [
-        {
-          Sid       = "QuiltS3Publish"
-          Effect    = "Allow"
-          Principal = { Service = "s3.amazonaws.com" }
-          Action    = "sns:Publish"
-          Resource  = t
-          Condition = {
-            ArnLike      = { "aws:SourceArn" = try(one([for b in buckets : "arn:${var.partition}:s3:::${b}"]), [for b in buckets : "arn:${var.partition}:s3:::${b}"]) }
-            StringEquals = { "aws:SourceAccount" = split(":", t)[4] }
-          }
-        },
-        {
-          Sid       = "QuiltControlAccountSubscribe"
-          Effect    = "Allow"
-          Principal = local.principal
-          Action    = ["sns:GetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe"]
-          Resource  = t
-        },
-      ]
+    for t, statements in local.sns_quilt_statements : t => jsonencode({
+      Version   = "2012-10-17"
+      Statement = statements
     })
   }
+
+  # A topic's policy is replaced whole too: keep its owner's statements (earlier ones with
+  # Quilt's Sids replaced). A topic whose buckets are all leaving keeps only the owner's.
+  existing_topic_policies = { for t, p in var.existing_topic_policies : t => jsondecode(p) }
+  existing_topic_statements = {
+    for t, doc in local.existing_topic_policies : t => [
+      for s in flatten([doc.Statement]) : s if !contains(["QuiltS3Publish", "QuiltControlAccountSubscribe"], try(s.Sid, ""))
+    ]
+  }
+  applied_topic_policies = merge(
+    {
+      for t, statements in local.sns_quilt_statements : t => jsonencode(merge(
+        { Version = "2012-10-17" },
+        lookup(local.existing_topic_policies, t, {}),
+        { Statement = concat(lookup(local.existing_topic_statements, t, []), statements) },
+      ))
+    },
+    {
+      for t, doc in local.existing_topic_policies : t => jsonencode(merge(
+        { Version = "2012-10-17" },
+        doc,
+        { Statement = local.existing_topic_statements[t] },
+      )) if !contains(keys(local.sns_quilt_statements), t) && length(local.existing_topic_statements[t]) > 0
+    },
+  )
 
   # In a key policy, Resource "*" means the key the policy is attached to.
   kms_key_policies = {
@@ -159,7 +188,7 @@ locals {
 }
 
 resource "aws_sns_topic_policy" "this" {
-  for_each = var.policy_mode == "managed" ? local.sns_topic_policies : {}
+  for_each = var.policy_mode == "managed" ? local.applied_topic_policies : {}
 
   arn    = each.key
   policy = each.value

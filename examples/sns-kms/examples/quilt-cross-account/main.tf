@@ -37,6 +37,41 @@ module "quilt_cross_account" {
     imaging-processed = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
     imaging-raw-data  = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
   }
+  existing_topic_policies = {
+    "arn:aws:sns:us-east-1:777788889999:imaging_object_events" = jsonencode({
+      Id = "__default_policy_ID"
+      Statement = [
+        {
+          Action = [
+            "SNS:GetTopicAttributes",
+            "SNS:Subscribe",
+            "SNS:Publish",
+          ]
+          Condition = {
+            StringEquals = {
+              "AWS:SourceOwner" = "777788889999"
+            }
+          }
+          Effect = "Allow"
+          Principal = {
+            AWS = "*"
+          }
+          Resource = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
+          Sid      = "__default_statement_ID"
+        },
+        {
+          Action = "SNS:Subscribe"
+          Effect = "Allow"
+          Principal = {
+            AWS = "arn:aws:iam::777788889999:role/analytics"
+          }
+          Resource = "arn:aws:sns:us-east-1:777788889999:imaging_object_events"
+          Sid      = "AnalyticsTeamSubscribes"
+        },
+      ]
+      Version = "2012-10-17"
+    })
+  }
   kms_key_arns = {
     imaging-exports  = "arn:aws:kms:us-east-1:777788889999:key/0987dcba-09fe-87dc-65ba-ab0987654321"
     imaging-raw-data = "arn:aws:kms:us-east-1:777788889999:key/1234abcd-12ab-34cd-56ef-1234567890ab"

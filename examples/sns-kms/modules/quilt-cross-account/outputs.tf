@@ -23,6 +23,10 @@ output "cloudtrail_bucket" {
     condition     = var.trail_mode == "create" || var.kms_key_arn == null
     error_message = "kms_key_arn applies only when trail_mode is \"create\"."
   }
+  precondition {
+    condition     = var.kms_key_arn == null || split(":", coalesce(var.kms_key_arn, "arn:-"))[1] == var.partition
+    error_message = "kms_key_arn is not in the partition ${var.partition}."
+  }
 }
 
 output "trail_arn" {
@@ -43,6 +47,10 @@ output "bucket_policies" {
       for b in concat(keys(var.existing_bucket_policies), keys(var.sns_topic_arns), keys(var.kms_key_arns), keys(var.leaving_buckets)) : contains(var.bucket_names, b)
     ])
     error_message = "existing_bucket_policies, sns_topic_arns, kms_key_arns and leaving_buckets may only name buckets listed in bucket_names."
+  }
+  precondition {
+    condition     = alltrue([for arn in concat(values(var.sns_topic_arns), values(var.kms_key_arns), keys(var.existing_topic_policies)) : split(":", arn)[1] == var.partition])
+    error_message = "sns_topic_arns, kms_key_arns and existing_topic_policies must name topics and keys in the partition ${var.partition}."
   }
 }
 

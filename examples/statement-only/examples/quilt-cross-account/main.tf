@@ -44,31 +44,6 @@ module "quilt_cross_account" {
   include_management_events  = false
   is_multi_region_trail      = true
   enable_log_file_validation = true
-
-  extra_advanced_event_selectors = [
-    {
-      name = "Management events"
-      field_selectors = [
-        {
-          field  = "eventCategory"
-          equals = ["Management"]
-        },
-      ]
-    },
-    {
-      name = "Lambda invocations"
-      field_selectors = [
-        {
-          field  = "eventCategory"
-          equals = ["Data"]
-        },
-        {
-          field  = "resources.type"
-          equals = ["AWS::Lambda::Function"]
-        },
-      ]
-    },
-  ]
 }
 
 output "cloudtrail_bucket" {

@@ -9,7 +9,8 @@ locals {
   log_bucket_arn    = "arn:${var.partition}:s3:::${coalesce(var.log_bucket_name, "-")}"
   # Any region: a module cannot read the provider's region portably across provider 5.x (`name`)
   # and 6.x (`region`); the account and the trail name pin the trail.
-  account_id        = join("", data.aws_caller_identity.current[*].account_id) # "" unless creating the log bucket
+  # The data account: read when the log bucket is created or a topic policy names it.
+  account_id        = join("", data.aws_caller_identity.current[*].account_id)
   trail_arn_pattern = "arn:${var.partition}:cloudtrail:*:${local.account_id}:trail/${var.trail_name}"
   log_bucket_read_statements = [
     {
@@ -30,7 +31,7 @@ locals {
 }
 
 data "aws_caller_identity" "current" {
-  count = local.create_log_bucket ? 1 : 0
+  count = local.create_log_bucket || length(local.topic_buckets) > 0 ? 1 : 0
 }
 
 resource "aws_s3_bucket" "log" {
@@ -79,11 +80,8 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "log" {
   }
 }
 
-resource "aws_s3_bucket_policy" "log" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.log[0].id
-  policy = jsonencode({
+locals {
+  log_bucket_policy = jsonencode({
     Version = "2012-10-17"
     Statement = concat([
       {
@@ -116,6 +114,22 @@ resource "aws_s3_bucket_policy" "log" {
       },
     ])
   })
+  # Exact UTF-8 size (as the data buckets' policies): it lists the control accounts twice.
+  log_bucket_policy_bytes = length(base64encode(local.log_bucket_policy)) / 4 * 3 - length(regexall("=", base64encode(local.log_bucket_policy)))
+}
+
+resource "aws_s3_bucket_policy" "log" {
+  count = local.create_log_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.log[0].id
+  policy = local.log_bucket_policy
+
+  lifecycle {
+    precondition {
+      condition     = local.log_bucket_policy_bytes <= 20480
+      error_message = "The log bucket's policy would be ${local.log_bucket_policy_bytes} bytes, over the S3 limit of 20480 bytes (fewer control_account_ids?)."
+    }
+  }
 
   depends_on = [aws_s3_bucket_public_access_block.log]
 }
