@@ -440,3 +440,31 @@ def test_a_failed_write_is_a_clear_error_and_leaves_nothing(tmp_path):
         importer._commit({good: {"a": 1}, tmp_path / "blocker" / "x.json": {"b": 2}}, [])
     assert str(raised.value).startswith(f"cannot write {tmp_path / 'blocker'}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+
+def test_import_saves_the_topic_policy_where_generate_reads_it(account, tmp_path):
+    sns = client(account, "sns")
+    topic = sns.create_topic(Name="quilt-events")["TopicArn"]
+    current = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OtherPublisher",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ],
+    }
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(current)
+    )
+    cfg = bucket_config(tmp_path, f'name = "without-policy"\nsns_topic_arn = "{topic}"')
+    result = run_import(account, "--config", cfg)
+    assert result.returncode == 0, result.stderr
+    _, _, _, region, owner, name = topic.split(":")
+    saved = tmp_path / "policies" / f"sns-{owner}-{region}-{name}.json"
+    assert json.loads(saved.read_text()) == current
+    model = config.load(cfg)
+    assert json.loads(dict(model.topic_policies)[topic]) == current

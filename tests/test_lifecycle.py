@@ -148,3 +148,36 @@ def test_destroy_deletes_the_owners_statements_and_removed_forgets_instead(terra
         )
     )
     assert forget and all(act == ["forget"] for act in forget.values()), forget
+
+
+def test_a_topic_keeps_its_owners_statements_and_gets_them_back_alone(terraform, repo):
+    from tests.standin.provider.state import DEFAULT_ACCOUNT  # the account the plan runs as
+
+    topic = "arn:aws:sns:us-east-1:999988887777:events"
+    other = {
+        "Sid": "OtherPublisher",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic,
+    }
+    (repo.path / "policies" / "sns-999988887777-us-east-1-events.json").write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [other]})
+    )
+    table = f'name = "data-one"\nsns_topic_arn = "{topic}"'
+    assert repo.generate(table, 'name = "data-keep"')[0] == 0
+    address = f'{MODULE}.aws_sns_topic_policy.this["{topic}"]'
+    applied = json.loads(changes(terraform.plan(repo.root))[address]["after"]["policy"])
+    assert [s["Sid"] for s in applied["Statement"]] == [
+        "OtherPublisher",
+        "QuiltS3Publish",
+        "QuiltControlAccountSubscribe",
+    ]
+    condition = applied["Statement"][1]["Condition"]["StringEquals"]
+    assert condition == {"aws:SourceAccount": DEFAULT_ACCOUNT}  # the data account, not the topic's
+    terraform.apply(repo.root)
+    # The bucket leaves: the topic keeps its policy resource, with the owner's statement alone.
+    assert repo.generate(f"{table}\nleaving = true", 'name = "data-keep"')[0] == 0
+    change = changes(terraform.plan(repo.root))[address]
+    assert change["actions"] == ["update"]
+    assert json.loads(change["after"]["policy"]) == {"Version": "2012-10-17", "Statement": [other]}
