@@ -7,11 +7,19 @@ WHEELHOUSE_REQUIREMENTS = import tomllib; p = tomllib.load(open("pyproject.toml"
 	print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: generate test test-fast fuzz lint bench clean
+.PHONY: generate gallery test test-fast fuzz lint bench clean
 
 # Set up, then run the main job: render the module for the built-in example config.
 generate: $(VENV)/.base
 	$(BIN)/quilt-cross-account generate
+
+# Regenerate the reference tree and every gallery config's tree (examples/<name>/).
+gallery: $(VENV)/.base
+	$(BIN)/quilt-cross-account generate
+	for config in examples/*.toml; do \
+		name=$$(basename $$config .toml); \
+		[ "$$name" = reference ] || $(BIN)/quilt-cross-account generate --config $$config --out examples/$$name || exit 1; \
+	done
 
 # Set up with the test, CDKTF and import extras, then run every check CI runs. The pure tests
 # run first, on their own (as in test-fast), then every other test.
