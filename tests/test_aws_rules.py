@@ -26,6 +26,12 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def module_error(terraform, tmp_path, **arguments: object) -> str:
+    """The plan error of the module called with these arguments (as a user's own values)."""
+    base = {"control_account_ids": ["111122223333"], "bucket_names": ["data-bucket"]}
+    return one_line(plan_error(terraform, tmp_path, {**base, **arguments}))
+
+
 # ---------------------------------------------------------------------------------------- tags
 
 TAG_CASES = [
@@ -50,18 +56,7 @@ def test_tags_in_any_script_with_the_allowed_punctuation_are_fine():
 
 @pytest.mark.parametrize(("tags", "expected"), TAG_CASES)
 def test_the_module_rejects_the_same_tags(terraform, tmp_path, tags, expected):
-    message = one_line(
-        plan_error(
-            terraform,
-            tmp_path,
-            {
-                "control_account_ids": ["111122223333"],
-                "bucket_names": ["data-bucket"],
-                "trail_mode": "none",
-                "tags": tags,
-            },
-        )
-    )
+    message = module_error(terraform, tmp_path, trail_mode="none", tags=tags)
     assert "tags:" in message
 
 
@@ -117,17 +112,8 @@ def test_selector_fields_aws_would_reject_fail_in_both(
         cloudtrail={"mode": "external", "extra_advanced_event_selectors": [selector]}
     )
     assert any(python in p for p in found), found
-    message = one_line(
-        plan_error(
-            terraform,
-            tmp_path,
-            {
-                "control_account_ids": ["111122223333"],
-                "bucket_names": ["data-bucket"],
-                "trail_mode": "external",
-                "extra_advanced_event_selectors": [selector],
-            },
-        )
+    message = module_error(
+        terraform, tmp_path, trail_mode="external", extra_advanced_event_selectors=[selector]
     )
     assert module in message, message
 
@@ -139,17 +125,8 @@ def test_basic_data_resource_types_fail_in_both(terraform, tmp_path):
     }
     found = problems_of(cloudtrail={"mode": "external", "extra_event_selectors": [selector]})
     assert any("'AWS::S3::Bucket' is not a type basic event selectors take" in p for p in found)
-    message = one_line(
-        plan_error(
-            terraform,
-            tmp_path,
-            {
-                "control_account_ids": ["111122223333"],
-                "bucket_names": ["data-bucket"],
-                "trail_mode": "external",
-                "extra_event_selectors": [selector],
-            },
-        )
+    message = module_error(
+        terraform, tmp_path, trail_mode="external", extra_event_selectors=[selector]
     )
     assert "data_resources type must be one of" in message
 
@@ -189,34 +166,16 @@ def test_a_trail_key_in_another_partition_fails_in_both(terraform, tmp_path):
     assert f"cloudtrail.kms_key_arn: {key!r} is not in partition 'aws'" in problems_of(
         cloudtrail=trail
     )
-    message = one_line(
-        plan_error(
-            terraform,
-            tmp_path,
-            {
-                "control_account_ids": ["111122223333"],
-                "bucket_names": ["data-bucket"],
-                "log_bucket_name": "quilt-logs-bucket",
-                "kms_key_arn": key,
-            },
-        )
+    message = module_error(
+        terraform, tmp_path, log_bucket_name="quilt-logs-bucket", kms_key_arn=key
     )
     assert "kms_key_arn is not in the partition aws" in message
 
 
 def test_topics_and_keys_in_another_partition_fail_in_the_module(terraform, tmp_path):
     topic = "arn:aws-us-gov:sns:us-gov-west-1:111122223333:events"
-    message = one_line(
-        plan_error(
-            terraform,
-            tmp_path,
-            {
-                "control_account_ids": ["111122223333"],
-                "bucket_names": ["data-bucket"],
-                "trail_mode": "none",
-                "sns_topic_arns": {"data-bucket": topic},
-            },
-        )
+    message = module_error(
+        terraform, tmp_path, trail_mode="none", sns_topic_arns={"data-bucket": topic}
     )
     assert "must name topics and keys in the partition aws" in message
 

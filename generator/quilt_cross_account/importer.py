@@ -365,19 +365,21 @@ def _commit(writes: Mapping[Path, object], removals: Sequence[Path]) -> None:
 
 def _is_policy_of(path: Path, bucket: str, partition: str) -> bool:
     """Whether `path` holds a bucket policy of `bucket` (what this command saves for it)."""
-    try:
-        doc = documents.parse_json(files.read_text(path, documents.MAX_DOCUMENT_BYTES))
-    except (files.UnreadableFile, documents.DocumentError):
-        return False
-    return not policy.existing_policy_problems(doc, partition, bucket)
+    doc = _saved(path)
+    return doc is not None and not policy.existing_policy_problems(doc, partition, bucket)
 
 
 def _is_acl_record_of(path: Path, bucket: str) -> bool:
-    try:
-        doc = documents.parse_json(files.read_text(path, documents.MAX_DOCUMENT_BYTES))
-    except (files.UnreadableFile, documents.DocumentError):
-        return False
+    doc = _saved(path)
     return isinstance(doc, dict) and doc.get("Bucket") == bucket and "ForeignGrants" in doc
+
+
+def _saved(path: Path) -> Any:
+    """A JSON file this command may have saved, or None when it is not one."""
+    try:
+        return documents.parse_json(files.read_text(path, documents.MAX_DOCUMENT_BYTES))
+    except (files.UnreadableFile, documents.DocumentError):
+        return None
 
 
 def run(

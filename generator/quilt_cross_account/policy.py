@@ -211,11 +211,8 @@ def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[s
         return ["must be a JSON object (a bucket policy document)"]
     if "Statement" not in doc:
         return ["has no Statement, so it is not a bucket policy"]
-    statements = doc["Statement"]
-    if not isinstance(statements, (list, dict)) or (
-        isinstance(statements, list) and not statements
-    ):
-        return ["Statement must be a statement object or a non-empty list of them"]
+    if _statements_problem(doc):
+        return [_statements_problem(doc)]
     problems = []
     own = domain.bucket_arn(partition, bucket)
     for i, statement in enumerate(statements_of(doc)):
@@ -248,6 +245,14 @@ def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[s
                 "another Sid to keep it, or remove the bucket from the config"
             )
     return problems
+
+
+def _statements_problem(doc: dict[str, Any]) -> str:
+    """Why a document's Statement is not one statement object or a non-empty list ("" if it is)."""
+    statements = doc["Statement"]
+    if isinstance(statements, dict) or (isinstance(statements, list) and statements):
+        return ""
+    return "Statement must be a statement object or a non-empty list of them"
 
 
 def is_replaceable_quilt_statement(statement: dict[str, Any]) -> bool:
@@ -325,11 +330,8 @@ def topic_policy_problems(doc: object, topic_arn: str) -> list[str]:
     """Why `doc` cannot be this topic's policy (empty when it can)."""
     if not isinstance(doc, dict) or "Statement" not in doc:
         return ["must be a JSON policy document with a Statement"]
-    statements = doc["Statement"]
-    if not isinstance(statements, (list, dict)) or (
-        isinstance(statements, list) and not statements
-    ):
-        return ["Statement must be a statement object or a non-empty list of them"]
+    if _statements_problem(doc):
+        return [_statements_problem(doc)]
     problems = []
     for i, statement in enumerate(statements_of(doc)):
         at = f"Statement[{i}]"
