@@ -215,3 +215,74 @@ def test_topic_policy_merges_the_topics_own_statements(tmp_path):
     publish = applied["Statement"][1]
     assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": "444455556666"}
     assert "sns:Unsubscribe" not in applied["Statement"][2]["Action"]
+
+
+# Found by review: a topic, or policy management as a whole, dropped without an offboarding run.
+
+
+def generate_in(out: Path, config_path: Path, *extra: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(["generate", "--config", str(config_path), "--out", str(out), *extra])
+    return code, err.getvalue()
+
+
+def test_a_managed_topic_is_never_dropped_silently(tmp_path):
+    topic = "arn:aws:sns:us-east-1:999988887777:events"
+    out = tmp_path / "out"
+    out.mkdir()
+    with_topic = bucket_config(tmp_path, f'name = "data-one"\nsns_topic_arn = "{topic}"')
+    assert generate_in(out, with_topic)[0] == 0
+    without = bucket_config(tmp_path)  # the same bucket, no topic any more
+    code, err = generate_in(out, without)
+    assert code == errors.EXIT_USAGE
+    assert f"the policy of SNS topic {topic!r} was managed by the previous generate" in err
+    # Once Terraform has forgotten it, --force goes on and says exactly what to forget.
+    code, err = generate_in(out, without, "--force")
+    assert code == 0
+    assert (
+        f"terraform state rm 'module.quilt_cross_account.aws_sns_topic_policy.this[\"{topic}\"]'"
+        in err
+    )
+
+
+def test_switching_to_statement_only_is_refused_while_policies_are_managed(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert generate_in(out, bucket_config(tmp_path))[0] == 0
+    statement_only = write(
+        tmp_path / "quilt.toml",
+        'control_account_ids = ["111122223333"]\npolicy_mode = "statement-only"\n'
+        'buckets = ["data-one"]\n[cloudtrail]\nmode = "none"\n',
+    )
+    code, err = generate_in(out, statement_only)
+    assert code == errors.EXIT_USAGE
+    assert 'with "statement-only" Terraform would delete them' in err
+    assert "module.quilt_cross_account.aws_s3_bucket_policy.this" in err
+
+
+def test_a_path_with_a_nul_character_is_a_config_error(tmp_path):
+    cfg = write(
+        tmp_path / "quilt.toml",
+        'control_account_ids = ["111122223333"]\nexisting_policies_dir = "a\\u0000b"\n'
+        'buckets = ["data-one"]\n[cloudtrail]\nmode = "none"\n',
+    )
+    code, err = generate_in(tmp_path, cfg)
+    assert code == errors.EXIT_USAGE
+    assert err == "error: existing_policies_dir: must be a non-empty path without NUL characters\n"
+
+
+def test_an_empty_region_is_a_config_error():
+    with pytest.raises(errors.ConfigError) as caught:
+        config.validate(
+            {
+                "control_account_ids": ["111122223333"],
+                "buckets": ["b-one"],
+                "region": "",
+                "cloudtrail": {"mode": "none"},
+            }
+        )
+    assert caught.value.problems == ["region: '' is not an AWS region name such as 'us-east-1'"]

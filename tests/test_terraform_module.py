@@ -420,6 +420,18 @@ LIMIT_CASES = {
         3,
         "extra basic and advanced selectors cannot be mixed on one trail",
     ),
+    "basic_style_advanced_extras": (
+        {"selector_style": "basic", "extra_advanced_event_selectors": [_advanced("a")]},
+        {"selector_style": "basic", "extra_advanced_event_selectors": [_advanced("a")]},
+        3,
+        'selector_style "basic" cannot keep the extra advanced selectors',
+    ),
+    "advanced_style_basic_extras": (
+        {"selector_style": "advanced", "extra_event_selectors": [LAMBDA]},
+        {"selector_style": "advanced", "extra_event_selectors": [LAMBDA]},
+        3,
+        'selector_style "advanced" cannot keep the extra basic selectors',
+    ),
     "basic_selectors": (
         {"extra_event_selectors": [LAMBDA] * 5},
         {"extra_event_selectors": [LAMBDA] * 5},

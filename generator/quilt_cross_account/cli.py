@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--force",
         action="store_true",
-        help="replace target directories even if they hold files this tool did not generate",
+        help="replace target directories even if they hold files this tool did not generate, "
+        "and drop buckets, topics or policy management the previous tree had (after you made "
+        "Terraform forget them)",
     )
     overrides = generate.add_argument_group("config overrides")
     overrides.add_argument(
@@ -122,7 +124,11 @@ def generate(args: argparse.Namespace) -> int:
         files = render.render(model)
         previous = writer.read_record(args.out / render.ROOT_DIR)
         left = offboarding.check_dropped(
-            previous, model, str(args.out / render.ROOT_DIR), offboarding.module_addresses
+            previous,
+            model,
+            str(args.out / render.ROOT_DIR),
+            offboarding.MODULE_ADDRESSES,
+            force=args.force,
         )
         records = {render.ROOT_DIR: offboarding.record(model)}
         if args.check:

@@ -44,6 +44,12 @@ LIMIT_VALUES: dict[str, int] = {
 LIMIT_MESSAGES: dict[str, str] = {
     "mixed": "extra basic and advanced selectors cannot be mixed on one trail; "
     "convert the basic ones to advanced selectors",
+    # An explicit style would silently drop the trail's extra selectors of the other style.
+    "basic_style_advanced_extras": 'selector_style "basic" cannot keep the extra advanced '
+    'selectors (a trail cannot mix styles); use selector_style "advanced" or "auto"',
+    "advanced_style_basic_extras": 'selector_style "advanced" cannot keep the extra basic '
+    'selectors (a trail cannot mix styles); use selector_style "basic" or "auto", or convert '
+    "them to advanced selectors",
     "basic_selectors": "{selectors} event selectors exceed the trail limit of {max_selectors}; "
     "remove extra selectors",
     "advanced_selectors": "{selectors} advanced event selectors exceed the trail limit of "
@@ -126,6 +132,10 @@ def plan_selectors(
     """Choose the selector style and build the selectors, or explain which limit is broken."""
     if extra_event_selectors and extra_advanced_event_selectors:
         raise SelectorLimitError("mixed", limit_message("mixed"))
+    if style == "basic" and extra_advanced_event_selectors:
+        raise SelectorLimitError("style", limit_message("basic_style_advanced_extras"))
+    if style == "advanced" and extra_event_selectors:
+        raise SelectorLimitError("style", limit_message("advanced_style_basic_extras"))
     arns = data_event_arns(partition, buckets)
     basic = basic_selectors(arns, read_write_type, include_management_events, extra_event_selectors)
     advanced = advanced_selectors(

@@ -185,6 +185,7 @@ def recover(out: Path, owned: tuple[str, ...]) -> bool:
     skipped: the caller's own run replaces every directory anyway.
     """
     journal = out / JOURNAL
+    _remove_file(journal.with_name(f"{JOURNAL}.tmp"))  # a run killed before its commit point
     if not os.path.lexists(journal):
         return False
     try:
@@ -244,10 +245,7 @@ def replacing(target: Path) -> Iterator[Path]:
             raise OutputError(f"{target} {problem}")
         try:
             if target.is_dir():
-                for root, _, _ in os.walk(staging):
-                    relative = Path(root).relative_to(staging)
-                    if (target / relative).is_dir() and not (target / relative).is_symlink():
-                        _carry_over_working_files(target / relative, staging / relative)
+                _carry_over_everywhere(target, staging)
             with signals_deferred():
                 _swap(staging, target)
             _fsync_dir(parent)
@@ -385,7 +383,7 @@ def _staged(targets: Mapping[Path, Mapping[str, str]]) -> Iterator[dict[Path, Pa
                 for name, content in contents.items():
                     _write_new_file(staging / name, content)
                 if target.is_dir():
-                    _carry_over_working_files(target, staging)
+                    _carry_over_everywhere(target, staging)
                 _fsync_dir(staging)
                 staged[target] = staging
         except OSError as exc:
@@ -502,6 +500,15 @@ def _write_new_file(path: Path, content: str) -> None:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _carry_over_everywhere(old: Path, new: Path) -> None:
+    """Terraform's working files of every directory both trees have (`.terraform` and state sit
+    wherever someone ran Terraform: the root, cloudtrail/, tests/)."""
+    for root, _, _ in os.walk(new):
+        relative = Path(root).relative_to(new)
+        if (old / relative).is_dir() and not (old / relative).is_symlink():
+            _carry_over_working_files(old / relative, new / relative)
 
 
 def _carry_over_working_files(old: Path, new: Path) -> None:

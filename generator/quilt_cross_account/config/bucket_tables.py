@@ -170,7 +170,7 @@ def _options(
     partition: str,
     result: Buckets,
 ) -> None:
-    path = fields.string(p, options, "existing_policy", None, f"{at}.")
+    path = fields.path(p, options, "existing_policy", f"{at}.")
     if path is not None:
         result.policy_files[name] = path
     if fields.boolean(p, options, "acl_grants_reviewed", False, f"{at}."):

@@ -54,6 +54,15 @@ def string(
     return value
 
 
+def path(p: Problems, raw: Mapping[str, Any], key: str, prefix: str = "") -> str | None:
+    """A file or directory path: a string that the operating system can take."""
+    value = string(p, raw, key, None, prefix)
+    if isinstance(value, str) and ("\x00" in value or not value):
+        p.add(f"{prefix}{key}", "must be a non-empty path without NUL characters")
+        return None
+    return value if isinstance(value, str) else None
+
+
 def boolean(p: Problems, raw: Mapping[str, Any], key: str, default: bool, prefix: str = "") -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):

@@ -151,9 +151,9 @@ def validate(
 
     partition = fields.choice(p, raw, "partition", domain.PARTITIONS, "aws")
     region = fields.string(p, raw, "region", DEFAULT_REGIONS.get(partition, DEFAULT_REGION))
-    if region and not re.fullmatch(domain.REGION_PATTERN, region):
+    if region is not None and not re.fullmatch(domain.REGION_PATTERN, region):
         p.add("region", f"{region!r} is not an AWS region name such as 'us-east-1'")
-    elif region and domain.region_partition(region) != partition:
+    elif region is not None and domain.region_partition(region) != partition:
         p.add(
             "region",
             f"{region!r} is in partition {domain.region_partition(region)!r}, not {partition!r}",
@@ -166,7 +166,7 @@ def validate(
         if notifications or a not in domain.NOTIFICATION_ACTIONS
     )
     policy_mode = fields.choice(p, raw, "policy_mode", domain.POLICY_MODES, "managed")
-    policies_dir = fields.string(p, raw, "existing_policies_dir", None)
+    policies_dir = fields.path(p, raw, "existing_policies_dir")
     locations = Locations(base_dir, policies_dir) if read_files else None
     buckets = bucket_tables.parse(p, raw, partition, locations)
     if policy_mode == "statement-only" and (buckets.existing_policies or buckets.topic_policies):
@@ -269,7 +269,7 @@ def _cloudtrail(
     extra_advanced = selector_tables.advanced_selectors(
         p, raw.get("extra_advanced_event_selectors")
     )
-    selectors_file = fields.string(p, raw, "existing_selectors_file", None, key)
+    selectors_file = fields.path(p, raw, "existing_selectors_file", key)
     # The trail's own selectors (saved by import-policies): merged, so that the hand-off, which
     # replaces all of the trail's selectors, keeps them.
     saved = locations.selectors_file(selectors_file) if locations is not None else None
@@ -365,6 +365,8 @@ def _limit_key(exc: SelectorLimitError, style: str, extra_basic: Sequence[EventS
     """The config key a user changes to fix a broken trail limit."""
     if exc.kind == "mixed":
         return "cloudtrail.extra_advanced_event_selectors"
+    if exc.kind == "style":
+        return "cloudtrail.selector_style"
     if exc.kind == "selectors":
         basic = "cloudtrail.extra_event_selectors"
         return basic if extra_basic else "cloudtrail.extra_advanced_event_selectors"

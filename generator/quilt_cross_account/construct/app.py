@@ -21,7 +21,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from quilt_cross_account import config, domain, errors, offboarding, writer
-from quilt_cross_account.construct.values import STACK_CONSTRUCT_ID, bucket_logical_id
+from quilt_cross_account.construct.values import (
+    STACK_CONSTRUCT_ID,
+    bucket_logical_id,
+    topic_logical_id,
+)
 from quilt_cross_account.model import DataAccountSetup
 from quilt_cross_account.terraform import render
 
@@ -74,10 +78,18 @@ def context_config(environ: Mapping[str, str]) -> Path | None:
     return Path(value)
 
 
-def stack_addresses(bucket: str) -> list[str]:
-    """A data bucket's resources in the synthesized stack, as `terraform state rm` takes them."""
+def _stack_bucket(bucket: str) -> list[str]:
     name = bucket_logical_id(STACK_CONSTRUCT_ID, bucket)
     return [f"aws_s3_bucket_policy.{name}", f"aws_s3_bucket_ownership_controls.{name}"]
+
+
+# The synthesized stack's resources, as `terraform state rm` takes them.
+STACK_ADDRESSES = offboarding.Addresses(
+    bucket=_stack_bucket,
+    topic=lambda topic: f"aws_sns_topic_policy.{topic_logical_id(STACK_CONSTRUCT_ID, topic)}",
+    forget_policies="terraform state rm each aws_s3_bucket_policy and aws_sns_topic_policy of "
+    "the stack (terraform state list names them)",
+)
 
 
 def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> None:
@@ -110,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         model = config.load(args.config or context_config(os.environ))
         files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
-        left = offboarding.check_dropped(previous, model, str(out), stack_addresses)
+        left = offboarding.check_dropped(previous, model, str(out), STACK_ADDRESSES)
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE

@@ -88,6 +88,14 @@ output "selector_style" {
     error_message = "extra basic and advanced selectors cannot be mixed on one trail; convert the basic ones to advanced selectors."
   }
   precondition {
+    condition     = var.trail_mode == "none" || var.selector_style != "basic" || length(var.extra_advanced_event_selectors) == 0
+    error_message = "selector_style \"basic\" cannot keep the extra advanced selectors (a trail cannot mix styles); use selector_style \"advanced\" or \"auto\"."
+  }
+  precondition {
+    condition     = var.trail_mode == "none" || var.selector_style != "advanced" || length(var.extra_event_selectors) == 0
+    error_message = "selector_style \"advanced\" cannot keep the extra basic selectors (a trail cannot mix styles); use selector_style \"basic\" or \"auto\", or convert them to advanced selectors."
+  }
+  precondition {
     condition     = local.selector_style != "basic" || length(local.basic_event_selectors) <= 5
     error_message = "${length(local.basic_event_selectors)} event selectors exceed the trail limit of 5; remove extra selectors."
   }
