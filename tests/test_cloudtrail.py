@@ -273,3 +273,31 @@ def test_create_mode_with_created_log_bucket_writes_no_handoff():
     from quilt_cross_account.terraform import render
 
     assert not [p for p in render.render(config.load()) if "/cloudtrail/" in p]
+
+
+def test_an_owners_selector_for_events_quilt_does_not_log_is_kept():
+    from quilt_cross_account.cloudtrail import plan_selectors as plan
+    from quilt_cross_account.model import DataResource as Resource
+    from quilt_cross_account.model import EventSelector as Selector
+
+    theirs = Selector(
+        "WriteOnly", True, (Resource("AWS::S3::Object", ("arn:aws:s3:::bucket-a/",)),)
+    )
+    kept = plan(
+        partition="aws",
+        buckets=["bucket-a"],
+        style="basic",
+        read_write_type="ReadOnly",
+        include_management_events=False,
+        extra_event_selectors=[theirs],
+    )
+    assert kept.event_selectors[1] == theirs  # Quilt logs reads only: the writes stay logged
+    covered = plan(
+        partition="aws",
+        buckets=["bucket-a"],
+        style="basic",
+        read_write_type="All",
+        include_management_events=False,
+        extra_event_selectors=[theirs],
+    )
+    assert covered.event_selectors[1] == Selector("WriteOnly", True, ())  # Quilt's covers them

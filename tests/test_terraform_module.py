@@ -348,6 +348,22 @@ BOUNDARIES = [
             ],
         ),
     ),
+    # The owner logs a Quilt bucket's writes; Quilt logs only reads: the owner's value stays.
+    (
+        "extra-values-of-other-events-kept",
+        raw_config(
+            buckets(2),
+            read_write_type="ReadOnly",
+            extra_event_selectors=[
+                {
+                    "read_write_type": "WriteOnly",
+                    "data_resources": [
+                        {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::bucket-0000/"]}
+                    ],
+                }
+            ],
+        ),
+    ),
     (
         "extra-advanced-replaces-ours",
         raw_config(

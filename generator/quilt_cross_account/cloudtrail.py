@@ -83,7 +83,7 @@ def basic_selectors(
         include_management_events=include_management_events,
         data_resources=(DataResource(domain.S3_OBJECT_RESOURCE_TYPE, tuple(arns)),),
     )
-    return (ours, *_without_our_arns(extra, set(arns)))
+    return (ours, *_without_our_arns(extra, set(arns), read_write_type))
 
 
 def advanced_selectors(
@@ -214,12 +214,17 @@ def _read_only_condition(read_write_type: str) -> tuple[FieldSelector, ...]:
     return ()
 
 
-def _without_our_arns(extra: Sequence[EventSelector], ours: set[str]) -> list[EventSelector]:
-    """Drop values that are already ours (e.g. imported from the trail), and emptied selectors."""
+def _without_our_arns(
+    extra: Sequence[EventSelector], ours: set[str], read_write_type: str
+) -> list[EventSelector]:
+    """Drop values that Quilt's selector already logs (e.g. imported from the trail), and
+    emptied selectors. A value stays where its selector logs events Quilt's does not (the owner
+    logs a bucket's writes, Quilt only its reads): dropping it would stop that logging."""
     kept = []
     for selector in extra:
+        covered = read_write_type in ("All", selector.read_write_type)
         resources = tuple(
-            DataResource(d.type, tuple(v for v in d.values if v not in ours))
+            DataResource(d.type, tuple(v for v in d.values if not (covered and v in ours)))
             for d in selector.data_resources
         )
         resources = tuple(d for d in resources if d.values)

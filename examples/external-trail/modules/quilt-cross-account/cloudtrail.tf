@@ -6,7 +6,8 @@ locals {
   # The trailing slash selects every object of the bucket, and only that bucket.
   data_event_arns = [for b in local.connected_buckets : "arn:${var.partition}:s3:::${b}/"]
 
-  # --- Basic event selectors: Quilt's, then the extra ones minus values already Quilt's.
+  # --- Basic event selectors: Quilt's, then the extra ones minus values Quilt's already logs
+  # (a value stays where its selector logs events Quilt's does not, e.g. writes next to reads).
   extra_event_selectors = [
     for s in [
       for s in var.extra_event_selectors : {
@@ -15,8 +16,8 @@ locals {
         data_resources = [
           for d in s.data_resources : {
             type   = d.type
-            values = [for v in d.values : v if !contains(local.data_event_arns, v)]
-          } if length([for v in d.values : v if !contains(local.data_event_arns, v)]) > 0
+            values = [for v in d.values : v if !(contains(local.data_event_arns, v) && contains(["All", s.read_write_type], var.read_write_type))]
+          } if length([for v in d.values : v if !(contains(local.data_event_arns, v) && contains(["All", s.read_write_type], var.read_write_type))]) > 0
         ]
       }
     ] : s if length(s.data_resources) > 0 || s.include_management_events
