@@ -286,3 +286,59 @@ def test_an_empty_region_is_a_config_error():
             }
         )
     assert caught.value.problems == ["region: '' is not an AWS region name such as 'us-east-1'"]
+
+
+TOPIC = "arn:aws:sns:us-east-1:999988887777:events"
+TOPIC_CASES = [
+    (
+        [
+            {
+                "Sid": "QuiltS3Publish",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": TOPIC,
+            }
+        ],
+        "but is a Deny",
+        "has a Deny with one of Quilt's Sids",
+    ),
+    (
+        [
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": TOPIC + "-other",
+            }
+        ],
+        "is not the topic",
+        "is not an Allow or Deny on this topic",
+    ),
+    ([], "Statement must be a statement object or a non-empty list", "a non-empty list of them"),
+]
+
+
+@pytest.mark.parametrize(
+    ("statements", "python", "module"), TOPIC_CASES, ids=["deny", "other-topic", "empty"]
+)
+def test_topic_policy_rules_agree(terraform, tmp_path, statements, python, module):
+    from quilt_cross_account import policy
+
+    doc = {"Version": "2012-10-17", "Statement": statements}
+    assert any(python in p for p in policy.topic_policy_problems(doc, TOPIC))
+    message = " ".join(
+        plan_error(
+            terraform,
+            tmp_path,
+            {
+                "control_account_ids": ["111122223333"],
+                "bucket_names": ["data-one"],
+                "trail_mode": "none",
+                "sns_topic_arns": {"data-one": TOPIC},
+                "existing_topic_policies": {TOPIC: json.dumps(doc)},
+            },
+        ).split()
+    )
+    assert module in message, message

@@ -192,4 +192,22 @@ resource "aws_sns_topic_policy" "this" {
 
   arn    = each.key
   policy = each.value
+
+  lifecycle {
+    # The generator's checks of a topic's current policy, for callers who pass their own.
+    precondition {
+      condition = alltrue([
+        for s in flatten([lookup(local.existing_topic_policies, each.key, { Statement = [] }).Statement]) :
+        contains(["Allow", "Deny"], try(s.Effect, "")) && alltrue([for r in flatten([try(s.Resource, s.NotResource, each.key)]) : contains([each.key, "*"], r)])
+      ])
+      error_message = "existing_topic_policies[\"${each.key}\"] has a statement that is not an Allow or Deny on this topic, so it is not this topic's policy."
+    }
+    precondition {
+      condition = alltrue([
+        for s in flatten([lookup(local.existing_topic_policies, each.key, { Statement = [] }).Statement]) :
+        !contains(["QuiltS3Publish", "QuiltControlAccountSubscribe"], try(s.Sid, "")) || try(s.Effect, "") == "Allow"
+      ])
+      error_message = "existing_topic_policies[\"${each.key}\"] has a Deny with one of Quilt's Sids; replacing it would drop the owner's statement. Give it another Sid."
+    }
+  }
 }

@@ -185,8 +185,8 @@ variable "existing_topic_policies" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for p in values(var.existing_topic_policies) : can(jsondecode(p).Statement)])
-    error_message = "existing_topic_policies: every value must be a JSON policy document with a Statement."
+    condition     = alltrue([for p in values(var.existing_topic_policies) : try(length(flatten([jsondecode(p).Statement])) > 0, false)])
+    error_message = "existing_topic_policies: every value must be a JSON policy document with a statement object or a non-empty list of them."
   }
 }
 
