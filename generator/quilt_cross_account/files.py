@@ -37,6 +37,16 @@ def kind(mode: int) -> str:
     return "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
+def mode_of(path: Path) -> int | None:
+    """The mode of `path` itself (a link is not followed); None when nothing is there."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise UnreadableFile(f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
     """The contents of the regular file `path` (not a link to one), at most `limit` bytes."""
     try:

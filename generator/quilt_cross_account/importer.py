@@ -153,12 +153,10 @@ def _check_targets(
 
 def _existing_problem(path: Path) -> str | None:
     try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot be checked: {exc.strerror or exc}"
-    if not stat.S_ISREG(mode):
+        mode = files.mode_of(path)
+    except files.UnreadableFile as exc:
+        return str(exc)
+    if mode is not None and not stat.S_ISREG(mode):
         return f"is {files.kind(mode)}; import-policies replaces only regular files"
     return None
 

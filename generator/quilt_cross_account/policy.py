@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from quilt_cross_account import domain
@@ -213,15 +213,9 @@ def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[s
         return ["has no Statement, so it is not a bucket policy"]
     if _statements_problem(doc):
         return [_statements_problem(doc)]
-    problems = []
+    problems: list[str] = []
     own = domain.bucket_arn(partition, bucket)
-    for i, statement in enumerate(statements_of(doc)):
-        at = f"Statement[{i}]"
-        if not isinstance(statement, dict):
-            problems.append(f"{at} must be an object")
-            continue
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            problems.append(f"{at}.Effect must be Allow or Deny")
+    for at, statement in _statements(doc, problems):
         if "Principal" not in statement and "NotPrincipal" not in statement:
             problems.append(f"{at} has no Principal, so this is not a bucket policy")
         if "Action" not in statement and "NotAction" not in statement:
@@ -245,6 +239,19 @@ def existing_policy_problems(doc: object, partition: str, bucket: str) -> list[s
                 "another Sid to keep it, or remove the bucket from the config"
             )
     return problems
+
+
+def _statements(doc: dict[str, Any], problems: list[str]) -> Iterator[tuple[str, Statement]]:
+    """Each statement object with its position; records the shape problems every policy has
+    (not an object, an Effect other than Allow or Deny) in `problems`."""
+    for i, statement in enumerate(statements_of(doc)):
+        at = f"Statement[{i}]"
+        if not isinstance(statement, dict):
+            problems.append(f"{at} must be an object")
+            continue
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            problems.append(f"{at}.Effect must be Allow or Deny")
+        yield at, statement
 
 
 def _statements_problem(doc: dict[str, Any]) -> str:
@@ -332,14 +339,8 @@ def topic_policy_problems(doc: object, topic_arn: str) -> list[str]:
         return ["must be a JSON policy document with a Statement"]
     if _statements_problem(doc):
         return [_statements_problem(doc)]
-    problems = []
-    for i, statement in enumerate(statements_of(doc)):
-        at = f"Statement[{i}]"
-        if not isinstance(statement, dict):
-            problems.append(f"{at} must be an object")
-            continue
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            problems.append(f"{at}.Effect must be Allow or Deny")
+    problems: list[str] = []
+    for at, statement in _statements(doc, problems):
         resources = statement.get("Resource", statement.get("NotResource", topic_arn))
         for resource in resources if isinstance(resources, list) else [resources]:
             if resource not in (topic_arn, "*"):

@@ -285,11 +285,11 @@ def _target_problem(out: Path, directory: str) -> str | None:
 
 def _path_problem(path: Path) -> str | None:
     try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+        mode = files.mode_of(path)
+    except files.UnreadableFile as exc:
+        return str(exc)
+    if mode is None:
         return None
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
     if stat.S_ISLNK(mode):
         return (
             f"is a symbolic link; {domain.GENERATOR_NAME} writes only real directories under "

@@ -152,11 +152,11 @@ def _check_acl(p: Problems, key: str, path: Path, bucket: str, reviewed: bool) -
 
 def _directory_problem(directory: Path) -> str | None:
     try:
-        mode = os.lstat(directory).st_mode
-    except FileNotFoundError:
+        mode = files.mode_of(directory)
+    except files.UnreadableFile as exc:
+        return str(exc)
+    if mode is None:
         return "does not exist"
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
     if not stat.S_ISDIR(mode):
         return f"is {files.kind(mode)}, not a directory"
     return None
