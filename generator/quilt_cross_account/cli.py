@@ -11,6 +11,7 @@ from quilt_cross_account import config, domain, errors, offboarding, writer
 from quilt_cross_account import importer as importer_module
 from quilt_cross_account.config import locations
 from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from quilt_cross_account.model import DataAccountSetup, Fleet
 from quilt_cross_account.terraform import render
 
 
@@ -118,19 +119,19 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
 def generate(args: argparse.Namespace) -> int:
     try:
         notes: list[str] = []
-        model = config.load(args.config, overrides_from(args), notes)
+        model = config.load_any(args.config, overrides_from(args), notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         files = render.render(model)
         previous = writer.read_record(args.out / render.ROOT_DIR)
-        left = offboarding.check_dropped(
+        left = offboarding.check_roots(
             previous,
             model,
             str(args.out / render.ROOT_DIR),
             offboarding.MODULE_ADDRESSES,
             force=args.force,
         )
-        records = {render.ROOT_DIR: offboarding.record(model)}
+        records = {render.ROOT_DIR: offboarding.root_record(model)}
         if args.check:
             drift = writer.check(args.out, files, render.OWNED_DIRS, records)
             if drift is None:
@@ -152,10 +153,20 @@ def generate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for note in left:
         print(f"note: {note}", file=sys.stderr)
+    if isinstance(model, Fleet):
+        for account in model.accounts:
+            _report_written(args.out, account.setup, render.account_root(account))
+        print(f"{len(model.accounts)} data account roots under {args.out / render.ROOT_DIR}")
+    else:
+        _report_written(args.out, model, render.ROOT_DIR)
+    return EXIT_OK
+
+
+def _report_written(out: Path, model: DataAccountSetup, root: str) -> None:
     trail = model.cloudtrail
     if trail.mode == "external":
         print(
-            f"warning: {render.ROOT_DIR}/cloudtrail/put-event-selectors.json REPLACES all "
+            f"warning: {root}/cloudtrail/put-event-selectors.json REPLACES all "
             f"selectors of trail {trail.trail_name!r}; it merges the config's "
             f"{len(trail.extra_event_selectors) + len(trail.extra_advanced_event_selectors)} "
             "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
@@ -164,10 +175,9 @@ def generate(args: argparse.Namespace) -> int:
     selectors = trail.selectors
     style = selectors.style if selectors else "none (already logged elsewhere)"
     print(
-        f"wrote {', '.join(render.OWNED_DIRS)} under {args.out} for "
+        f"wrote {render.MODULE_DIR}, {root} under {out} for "
         f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
     )
-    return EXIT_OK
 
 
 if __name__ == "__main__":
