@@ -5,10 +5,17 @@ the CDKTF stacks planning the same values as the roots, account by account."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from quilt_cross_account import cli, config, writer
@@ -366,3 +373,150 @@ def test_a_root_for_another_account_fails_before_planning(terraform: Terraform, 
     planned = terraform.plan(root)
     assert resource_values(planned["planned_values"]["root_module"])
     shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# import-policies, account by account (moto: no IAM enforcement, so that AssumeRole reaches
+# another account, whose buckets only its credentials see)
+
+OTHER = "444455556666"
+
+
+@pytest.fixture(scope="module")
+def two_accounts(tmp_path_factory) -> Iterator[dict[str, str]]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port)
+        import boto3
+
+        url = f"http://127.0.0.1:{port}"
+        home = tmp_path_factory.mktemp("aws-home")
+        (home / "config").write_text("[profile first]\nregion = us-east-1\n")
+        (home / "credentials").write_text(
+            "[first]\naws_access_key_id = AKIAFIRST\naws_secret_access_key = x\n"
+        )
+        env = {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        first = boto3.Session(aws_access_key_id="AKIAFIRST", aws_secret_access_key="x")
+        s3 = first.client("s3", endpoint_url=url, region_name="us-east-1")
+        s3.create_bucket(Bucket="first-data")
+        s3.put_bucket_policy(Bucket="first-data", Policy=json.dumps(_owner("first-data", DEFAULT)))
+        sts = first.client("sts", endpoint_url=url, region_name="us-east-1")
+        role = f"arn:aws:iam::{OTHER}:role/terraform"
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="setup")["Credentials"]
+        other = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        ).client("s3", endpoint_url=url, region_name="us-east-1")
+        other.create_bucket(Bucket="other-data")
+        other.put_bucket_policy(Bucket="other-data", Policy=json.dumps(_owner("other-data", OTHER)))
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+DEFAULT = "123456789012"  # moto's account for plain credentials
+IMPORT_FLEET = f"""
+control_account_ids = ["{CONTROL}"]
+cloudtrail = {{ mode = "none" }}
+
+[[data_accounts]]
+name = "first"
+account_id = "{DEFAULT}"
+profile = "first"
+buckets = ["first-data"]
+
+[[data_accounts]]
+name = "other"
+account_id = "{OTHER}"
+role_arn = "arn:aws:iam::{OTHER}:role/terraform"
+profile = "first"
+buckets = ["other-data"]
+"""
+
+
+def _owner(bucket: str, account: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Owner",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def _import(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quilt_cross_account", "import-policies", "--config", str(path)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_reads_each_account_with_its_credentials(two_accounts, tmp_path, capsys):
+    path = write_config(tmp_path, IMPORT_FLEET)
+    result = _import(two_accounts, path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("data_accounts[0] (first): first-data: policy with 1 statement(s)")
+    assert any(
+        line.startswith("data_accounts[1] (other): other-data: policy with 1") for line in lines
+    )
+    saved = json.loads((tmp_path / "policies" / "other" / "other-data.json").read_text())
+    assert saved == _owner("other-data", OTHER)
+    assert (tmp_path / "policies" / "first" / "first-data.json").is_file()
+    # generate merges each account's saved policy into its own root
+    out = tmp_path / "out"
+    out.mkdir()
+    assert generate(capsys, "--config", str(path), "--out", str(out))[0] == 0
+    other_root = parse_tf(out / render.ROOT_DIR / "other" / "main.tf")
+    call = other_root["module"][0]["quilt_cross_account"]
+    assert set(call["existing_bucket_policies"]) == {"other-data"}
+
+
+def test_import_refuses_credentials_of_another_account_and_writes_nothing(two_accounts, tmp_path):
+    # The second account without its role: the profile's credentials are the first account's.
+    text = IMPORT_FLEET.replace(f'role_arn = "arn:aws:iam::{OTHER}:role/terraform"\n', "")
+    path = write_config(tmp_path, text)
+    result = _import(two_accounts, path)
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"error: data_accounts[1] (other): account_id: the credentials are for account {DEFAULT}, "
+        f"not {OTHER}; nothing was read (set this account's profile or role_arn)",
+        "nothing was written",
+    ]
+    assert not (tmp_path / "policies").exists()

@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=errors.EXIT_CODES_HELP,
     )
     importer.add_argument("--config", type=Path, required=True, help="your TOML config")
-    importer.add_argument("--profile", help="AWS profile of the data account")
+    importer.add_argument(
+        "--profile",
+        help="AWS profile of the data account (a fleet config: of the accounts whose table "
+        "names no profile; an account's role_arn is assumed with it)",
+    )
     importer.add_argument("--region", help="AWS region (default: the config's region)")
     importer.add_argument(
         "--policies-dir",

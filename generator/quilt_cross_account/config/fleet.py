@@ -135,7 +135,7 @@ def _account(
     profile = fields.string(p, table, "profile", None)
     config, inherited = account_config(raw, table)
     p.where = _scope(at, inherited)
-    default_dir = _default_policies_dir(raw, name)
+    default_dir = default_policies_dir(raw, name)
     try:
         setup: DataAccountSetup | None = loader.validate(
             config,
@@ -179,7 +179,7 @@ def _role_arn(
     return str(role_arn)
 
 
-def _default_policies_dir(raw: Mapping[str, Any], name: str | None) -> str:
+def default_policies_dir(raw: Mapping[str, Any], name: str | None) -> str:
     """`<existing_policies_dir>/<name>`, else `policies/<name>`: accounts never share files."""
     shared = raw.get("existing_policies_dir")
     base = shared if isinstance(shared, str) and shared else DEFAULT_POLICIES_DIR

@@ -4,8 +4,9 @@ installed copy runs it as `python -m quilt_cross_account.construct.app` (no cdkt
 It validates the config first (invalid: the CLI's error lines, exit 2, nothing written), then
 builds a new output directory beside `cdktf.out` and swaps it in whole: the synthesized stack
 (`stacks/quilt-cross-account/cdk.tf.json`; a fleet config: one stack per data account,
-`stacks/quilt-cross-account-<account name>/`, each deployed on its own) plus the HCL module and its root-module call
-rendered by the same templates as `quilt-cross-account generate`, so `cdktf synth` emits both.
+`stacks/quilt-cross-account-<account name>/`, each deployed on its own) plus the HCL module and
+its root-module call(s) rendered by the same templates as `quilt-cross-account generate`, so
+`cdktf synth` emits both.
 
 The config is `--config`, else the `config` key of the cdktf.json context (which the cdktf CLI
 passes in $CDKTF_CONTEXT_JSON), else the built-in example. The output directory is `--output`,
