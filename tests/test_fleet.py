@@ -25,6 +25,7 @@ from quilt_cross_account.terraform import render
 
 from tests.cdktf_fixtures import synthesized_fleet, terraform_config
 from tests.standin.harness import Terraform, TerraformError
+from tests.test_main_app import run_main
 from tests.test_parity import resource_values
 from tests.test_terraform_module import ALL_OUTPUTS
 from tests.util import config_text, gallery, parse_tf, snapshot, write_config
@@ -520,3 +521,24 @@ def test_import_refuses_credentials_of_another_account_and_writes_nothing(two_ac
         "nothing was written",
     ]
     assert not (tmp_path / "policies").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# main.py: one stack per account, each as the session's in-process synthesis built it
+
+
+def test_main_py_synthesizes_one_stack_per_account(tmp_path):
+    result = run_main("--config", str(gallery("fleet")), "--output", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    stacks = sorted(p.name for p in (out / "stacks").iterdir())
+    assert stacks == ["quilt-cross-account-genomics", "quilt-cross-account-imaging"]
+    fleet = config.load_any(gallery("fleet"))
+    assert isinstance(fleet, Fleet)
+    in_process = synthesized_fleet(fleet)
+    for name in stacks:
+        written = json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
+        assert terraform_config(written) == terraform_config(in_process[name])
+    # the HCL roots beside them, with the same per-account record as `generate` writes
+    assert (out / render.ROOT_DIR / "imaging" / "main.tf").is_file()
+    assert set(writer.read_record(out / render.ROOT_DIR)["accounts"]) == {"genomics", "imaging"}

@@ -62,7 +62,8 @@ def check_dropped(
     if not isinstance(before, list):
         return []  # a tree from before this check, or none
     left = set(previous.get(LEAVING_KEY) or [])
-    dropped = [b for b in before if isinstance(b, str) and b not in set(model.bucket_names)]
+    now = set(model.bucket_names)
+    dropped = [b for b in before if isinstance(b, str) and b not in now]
     topics = previous.get(TOPICS_KEY)
     topics = topics if isinstance(topics, dict) else {}
     gone_topics = {t: used for t, used in topics.items() if t not in model.topics}
