@@ -25,6 +25,7 @@ from quilt_cross_account.terraform import render
 
 from tests.cdktf_fixtures import synthesized_fleet, terraform_config
 from tests.standin.harness import Terraform, TerraformError
+from tests.test_import import _free_port
 from tests.test_main_app import run_main
 from tests.test_parity import resource_values
 from tests.test_terraform_module import ALL_OUTPUTS
@@ -141,18 +142,7 @@ def test_fleet_wide_keys_are_not_per_account():
 
 def test_account_policies_default_to_a_directory_of_their_own(tmp_path):
     (tmp_path / "policies" / "alpha").mkdir(parents=True)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Owner",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::alpha-one/*",
-            }
-        ],
-    }
+    policy = _owner("alpha-one", "444455556666")
     (tmp_path / "policies" / "alpha" / "alpha-one.json").write_text(json.dumps(policy))
     fleet = fleet_of(FLEET, tmp_path)
     alpha, beta = fleet.accounts
@@ -461,12 +451,6 @@ def _owner(bucket: str, account: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(port: int) -> None:
