@@ -526,3 +526,13 @@ def test_main_py_synthesizes_one_stack_per_account(tmp_path):
     # the HCL roots beside them, with the same per-account record as `generate` writes
     assert (out / render.ROOT_DIR / "imaging" / "main.tf").is_file()
     assert set(writer.read_record(out / render.ROOT_DIR)["accounts"]) == {"genomics", "imaging"}
+    # dropping an account is refused before anything is synthesized, naming its stack
+    text = gallery("fleet").read_text("utf-8").split('[[data_accounts]]\nname = "imaging"')[0]
+    smaller = write_config(tmp_path, text, "genomics-only.toml")
+    before = snapshot(out)
+    again = run_main("--config", str(smaller), "--output", "out", cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: data_accounts: account 'imaging' (777788889999) ")
+    assert "(out/stacks/quilt-cross-account-imaging)" in again.stderr
+    assert again.stderr.endswith("delete out (main.py rebuilds it whole)\n")
+    assert snapshot(out) == before

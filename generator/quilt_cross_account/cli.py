@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="render the module and its root-module call from a config",
         description=f"Render {render.MODULE_DIR}/ and {render.ROOT_DIR}/ under --out from a "
-        "TOML config (the built-in reference example when --config is not given).",
+        "TOML config (the built-in reference example when --config is not given); a fleet "
+        f"config ([[data_accounts]]) gets one root per account, {render.ROOT_DIR}/<name>/.",
         epilog=errors.EXIT_CODES_HELP,
     )
     generate.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
@@ -84,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS profile of the data account (a fleet config: of the accounts whose table "
         "names no profile; an account's role_arn is assumed with it)",
     )
-    importer.add_argument("--region", help="AWS region (default: the config's region)")
+    importer.add_argument(
+        "--region", help="AWS region (default: the config's region, or each account's own)"
+    )
     importer.add_argument(
         "--policies-dir",
         help="only checked: must be the directory generate reads (existing_policies_dir, else "

@@ -148,23 +148,28 @@ def check_roots(
     root: str,
     addresses: Addresses,
     force: bool = False,
+    directory_of: Callable[[str], str] | None = None,
+    way_out: str = "pass --force",
 ) -> list[str]:
     """`check_dropped` for every root under `root` (one, or one per fleet account), and for
     roots that would disappear: an account left out of the fleet, a single root replaced by a
-    fleet's or the other way round. ConfigError lists every account's problems at once."""
+    fleet's or the other way round. ConfigError lists every account's problems at once.
+    `directory_of`: where a fleet account's root (or stack) is, by its name; `way_out`: how
+    this command goes on regardless."""
+    directory_of = directory_of or (lambda name: f"{root}/{name}")
     accounts = previous.get(ACCOUNTS_KEY)
     accounts = accounts if isinstance(accounts, dict) else {}
     names = [a.name for a in model.accounts] if isinstance(model, Fleet) else []
     escape = (
         "if that root was never applied, or its state now lives elsewhere (terraform state mv, "
-        "or its resources are to stay as they are, unmanaged), pass --force"
+        f"or its resources are to stay as they are, unmanaged), {way_out}"
     )
     problems: list[str] = []
     notes: list[str] = []
     for name, before in sorted(accounts.items()):
         if name in names or not isinstance(before, dict):
             continue
-        where = f"{root}/{name}"
+        where = directory_of(name)
         buckets = before.get(BUCKETS_KEY) or []
         if buckets and set(buckets) <= set(before.get(LEAVING_KEY) or []):
             notes.append(
@@ -201,7 +206,7 @@ def check_roots(
     for i, account in enumerate(model.accounts):
         before = accounts.get(account.name)
         before = before if isinstance(before, dict) else {}
-        where = f"{root}/{account.name}"
+        where = directory_of(account.name)
         known = before.get(ACCOUNT_ID_KEY)
         if known is not None and known != account.account_id and not force:
             problems.append(

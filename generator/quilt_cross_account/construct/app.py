@@ -114,9 +114,9 @@ def synthesize(model: DataAccountSetup | Fleet, files: Mapping[str, str], out: P
         app.synth()
 
 
-def stack_name(account: DataAccount) -> str:
+def stack_name(account_name: str) -> str:
     """A fleet account's stack: `cdktf deploy quilt-cross-account-<account name>`."""
-    return f"{STACK_NAME}-{account.name}"
+    return f"{STACK_NAME}-{account_name}"
 
 
 def stacks(
@@ -124,7 +124,7 @@ def stacks(
 ) -> list[tuple[str, DataAccountSetup, DataAccount | None]]:
     """(stack name, model, fleet account) of each stack: one, or one per data account."""
     if isinstance(model, Fleet):
-        return [(stack_name(a), a.setup, a) for a in model.accounts]
+        return [(stack_name(a.name), a.setup, a) for a in model.accounts]
     return [(STACK_NAME, model, None)]
 
 
@@ -139,8 +139,14 @@ def run(args: argparse.Namespace) -> int:
         model = config.load_any(args.config or context_config(os.environ))
         files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
-        where = str(out / "stacks") if isinstance(model, Fleet) else str(out)
-        left = offboarding.check_roots(previous, model, where, STACK_ADDRESSES)
+        left = offboarding.check_roots(
+            previous,
+            model,
+            str(out),
+            STACK_ADDRESSES,
+            directory_of=lambda name: str(out / "stacks" / stack_name(name)),
+            way_out=f"delete {out} (main.py rebuilds it whole)",
+        )
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
