@@ -35,7 +35,8 @@ MAX_ACCOUNTS = 1_000
 SHARED_KEYS = {"control_account_ids", "partition", "action_set", "grant_notification_actions"}
 DEFAULT_KEYS = {"region", "policy_mode", "existing_policies_dir", "tags", "cloudtrail"}
 MERGED_KEYS = {"tags", "cloudtrail"}  # tables: the account's keys over the top level's
-ACCOUNT_KEYS = {"name", "account_id", "role_arn", "profile", "buckets"} | DEFAULT_KEYS
+IDENTITY_KEYS = {"name", "account_id", "role_arn", "profile"}  # the account's, not its config's
+ACCOUNT_KEYS = IDENTITY_KEYS | {"buckets"} | DEFAULT_KEYS
 TOP_LEVEL_KEYS = SHARED_KEYS | DEFAULT_KEYS | {FLEET_KEY}
 # Command-line overrides that apply to a whole fleet; the others are an account's.
 FLEET_OVERRIDES = {"control_account_ids", "partition", "action_set"}
@@ -96,12 +97,10 @@ def account_config(
             inherited |= {f"{key}.{k}" for k in shared if k not in own}
         elif key in table:
             config[key] = own
-    for key in ACCOUNT_KEYS - MERGED_KEYS:
+    for key in ACCOUNT_KEYS - MERGED_KEYS - IDENTITY_KEYS:
         if key in table:
             config[key] = table[key]
             inherited.discard(key)
-    for key in ("name", "account_id", "role_arn", "profile"):
-        config.pop(key, None)
     return config, inherited
 
 
@@ -116,9 +115,9 @@ def _account(
     p = Problems(where=_scope(at, set()))
     fields.unknown_keys(p, "", table, ACCOUNT_KEYS)
     name = fields.string(p, table, "name", None)
-    if name is None:
+    if "name" not in table:
         p.add("name", "is required (the account's directory and stack name)")
-    elif not re.fullmatch(domain.ACCOUNT_NAME_PATTERN, name):
+    elif name is not None and not re.fullmatch(domain.ACCOUNT_NAME_PATTERN, name):
         p.add(
             "name",
             f"{name!r} must be 1-63 lower-case letters, digits, '-' or '_', starting with a "
@@ -126,9 +125,9 @@ def _account(
         )
         name = None
     account_id = fields.string(p, table, "account_id", None)
-    if account_id is None:
+    if "account_id" not in table:
         p.add("account_id", "is required (the data account's 12-digit id)")
-    elif not re.fullmatch(domain.ACCOUNT_ID_PATTERN, account_id):
+    elif account_id is not None and not re.fullmatch(domain.ACCOUNT_ID_PATTERN, account_id):
         p.add("account_id", f"{account_id!r} must be exactly 12 digits")
         account_id = None
     role_arn = _role_arn(p, table, raw.get("partition", "aws"), account_id)
