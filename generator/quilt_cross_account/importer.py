@@ -464,7 +464,13 @@ def run(
     for plan in plans:
         prefix = f"{plan.label}: " if plan.label else ""
         try:
-            session = _session(boto3, plan, profile, region or plan.model.region)
+            session = account_session(
+                boto3,
+                profile=plan.profile or profile,
+                role_arn=plan.role_arn,
+                account_id=plan.account_id,
+                region=region or plan.model.region,
+            )
         except AwsReadError as exc:
             problems += [f"{prefix}{line}" for line in exc.problems]
             continue
@@ -487,12 +493,20 @@ def run(
     return report
 
 
-def _session(boto3: Any, plan: AccountPlan, profile: str | None, region: str) -> Any:
-    """The account's boto3 session: its profile, its role assumed, its account checked."""
-    session = boto3.Session(profile_name=plan.profile or profile, region_name=region)
-    if plan.role_arn is not None:
+def account_session(
+    boto3: Any,
+    *,
+    profile: str | None,
+    role_arn: str | None,
+    account_id: str | None,
+    region: str,
+) -> Any:
+    """A data account's boto3 session: its profile, its role assumed, its account checked
+    (AwsReadError when the credentials are another account's; boto3's errors otherwise)."""
+    session = boto3.Session(profile_name=profile, region_name=region)
+    if role_arn is not None:
         answer = session.client("sts").assume_role(
-            RoleArn=plan.role_arn, RoleSessionName=f"{domain.GENERATOR_NAME}-import"
+            RoleArn=role_arn, RoleSessionName=f"{domain.GENERATOR_NAME}-import"
         )
         credentials = answer["Credentials"]
         session = boto3.Session(
@@ -501,15 +515,14 @@ def _session(boto3: Any, plan: AccountPlan, profile: str | None, region: str) ->
             aws_session_token=credentials["SessionToken"],
             region_name=region,
         )
-    if plan.account_id is not None:
+    if account_id is not None:
         # Like the roots' allowed_account_ids: never read another account's buckets.
         caller = session.client("sts").get_caller_identity()["Account"]
-        if caller != plan.account_id:
+        if caller != account_id:
             raise AwsReadError(
                 [
                     f"account_id: the credentials are for account {caller}, not "
-                    f"{plan.account_id}; nothing was read (set this account's profile or "
-                    "role_arn)"
+                    f"{account_id}; nothing was read (set this account's profile or role_arn)"
                 ]
             )
     return session
@@ -537,4 +550,4 @@ def _describe(at: str, action: str, exc: Any) -> str:
     return f"{at}: {action} failed with {code}: {message}{hint}"
 
 
-__all__ = ["ConfigError", "AwsReadError", "run"]
+__all__ = ["ConfigError", "AwsReadError", "account_session", "plan_accounts", "run"]
