@@ -536,3 +536,18 @@ def test_main_py_synthesizes_one_stack_per_account(tmp_path):
     assert "(out/stacks/quilt-cross-account-imaging)" in again.stderr
     assert again.stderr.endswith("delete out (main.py rebuilds it whole)\n")
     assert snapshot(out) == before
+
+
+def test_fleet_wide_flags_apply_to_every_root(tmp_path, capsys):
+    path = write_config(tmp_path, FLEET)
+    args = ["--config", str(path), "--out", str(tmp_path), "--control-account-id", "777788889999"]
+    assert generate(capsys, *args)[0] == 0
+    for name in ("alpha", "beta_2"):
+        (call,) = parse_tf(tmp_path / render.ROOT_DIR / name / "main.tf")["module"]
+        assert call["quilt_cross_account"]["control_account_ids"] == ["777788889999"]
+    code, _, err = generate(capsys, *args[:4], "--partition", "aws-cn", "--force")
+    assert code == 2
+    assert (
+        "error: data_accounts[0].role_arn: 'arn:aws:iam::444455556666:role/terraform' is not in "
+        "partition 'aws-cn'" in err
+    )
