@@ -405,14 +405,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(at: str, action: str, exc: Any) -> str:
+def error_of(exc: Any) -> tuple[str, str]:
+    """A botocore ClientError's code and one-line message."""
     error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
+    code = str(error.get("Code", "Unknown"))
     message = _one_line(str(error.get("Message", "")))  # one line per problem
     # Some endpoints answer a JSON API with an XML error body that botocore leaves unparsed.
     embedded = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", message)
     if embedded:
         code, message = embedded.groups()
+    return code, message
+
+
+def _describe(at: str, action: str, exc: Any) -> str:
+    code, message = error_of(exc)
     hint = (
         " (check the credentials' permissions for this account)" if "AccessDenied" in code else ""
     )

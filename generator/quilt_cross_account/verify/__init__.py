@@ -1,0 +1,59 @@
+"""`verify`: read-only checks that the live data account is what the config says (after an
+apply), or that an apply would take nothing away from it (`--before-apply`).
+
+expectations (from the model) -> live (boto3 reads) -> checks (pure verdicts) -> report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from quilt_cross_account import config
+from quilt_cross_account.errors import AwsReadError, ConfigError
+from quilt_cross_account.verify import checks, expectations, live
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mode: str  # "after-apply" | "before-apply"
+    account_id: str
+    region: str
+    checks: list[checks.Check]
+    errors: list[str]  # AWS reads that failed: nothing was judged
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == "fail" for c in self.checks)
+
+
+def run(
+    path: Path | None,
+    profile: str | None,
+    region: str | None,
+    before_apply: bool,
+    progress: TextIO | None = None,
+) -> Outcome:
+    if path is None:
+        raise ConfigError(["--config: verify needs your config file"])
+    model = config.load(path)
+    expected = expectations.expect(model)
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    where = region or model.region
+    try:
+        session = boto3.Session(profile_name=profile, region_name=where)
+    except BotoCoreError as exc:  # e.g. the profile does not exist
+        raise AwsReadError([f"--profile: {' '.join(str(exc).split())}"]) from None
+    state = live.read(expected, session, where, progress)
+    mode = "before-apply" if before_apply else "after-apply"
+    if state.problems:
+        return Outcome(mode, state.account_id, where, [], state.problems)
+    found = (
+        checks.before_apply(expected, state, f"--config {path}")
+        if before_apply
+        else checks.after_apply(expected, state)
+    )
+    return Outcome(mode, state.account_id, where, found, [])

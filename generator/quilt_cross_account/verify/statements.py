@@ -1,0 +1,137 @@
+"""Reading live policy statements: canonical forms to compare them, and whether a policy lets a
+principal do an action on a resource.
+
+AWS stores a policy in its own spelling (a one-element list may come back as a string, an
+account id as its root ARN, keys in any order), so statements are compared in one canonical
+form. The grant check is deliberately conservative: it follows Allow and unconditional Deny
+statements with `*`/`?` wildcards, and treats NotPrincipal/NotAction/NotResource as granting
+nothing; conditions on an Allow are not evaluated (the checks say so where it matters).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from quilt_cross_account import domain
+
+Statement = Mapping[str, Any]
+
+# Keys whose values are unordered sets in IAM's grammar.
+_SET_KEYS = frozenset({"Action", "NotAction", "Resource", "NotResource"})
+_ACCOUNT_ID = re.compile(domain.ACCOUNT_ID_PATTERN)
+
+
+def statements(policy: Mapping[str, Any] | None) -> list[Statement]:
+    """A policy's statements; a lone statement object counts as a list of one."""
+    if policy is None:
+        return []
+    found = policy.get("Statement", [])
+    items = found if isinstance(found, list) else [found]
+    return [s for s in items if isinstance(s, Mapping)]
+
+
+def canonical(statement: Statement, partition: str) -> str:
+    """One string per meaning: equal for two spellings AWS treats as the same statement."""
+    return json.dumps(_canonical_value(statement, partition, None), sort_keys=True)
+
+
+def _canonical_value(value: Any, partition: str, key: str | None) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _canonical_value(v, partition, k) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_canonical_value(v, partition, key) for v in value]
+        unique = sorted({json.dumps(v, sort_keys=True): v for v in items}.items())
+        values = [v for _, v in unique]
+        return values[0] if len(values) == 1 else values
+    if key == "AWS" and isinstance(value, str) and _ACCOUNT_ID.fullmatch(value):
+        return domain.account_root_arn(partition, value)
+    if key in ("Action", "NotAction") and isinstance(value, str):
+        return value.lower()  # IAM action names are case-insensitive
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def principals(statement: Statement, kind: str, partition: str) -> set[str]:
+    """The statement's principals of one kind ("AWS", "Service"), account ids as root ARNs;
+    a bare "*" counts as everyone of every kind."""
+    found = statement.get("Principal")
+    if found == "*":
+        return {"*"}
+    if not isinstance(found, Mapping):
+        return set()
+    values = {str(v) for v in as_list(found.get(kind, []))}
+    if kind == "AWS":
+        return {
+            domain.account_root_arn(partition, v) if _ACCOUNT_ID.fullmatch(v) else v for v in values
+        }
+    return values
+
+
+def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM's `*` and `?` wildcards (no character classes)."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.fullmatch(regex, value, flags | re.DOTALL) is not None
+
+
+def _covers(
+    statement: Statement, who: str, kind: str, action: str, resource: str, partition: str
+) -> bool:
+    if "NotPrincipal" in statement or "NotAction" in statement or "NotResource" in statement:
+        return False
+    named = principals(statement, kind, partition)
+    if not ({"*", who} & named):
+        return False
+    actions = [str(a) for a in as_list(statement.get("Action", []))]
+    if not any(wildcard_match(a, action, ignore_case=True) for a in actions):
+        return False
+    resources = [str(r) for r in as_list(statement.get("Resource", []))]
+    return any(wildcard_match(r, resource) for r in resources)
+
+
+def allows(
+    policy: Mapping[str, Any] | None,
+    who: str,
+    action: str,
+    resource: str,
+    partition: str,
+    kind: str = "AWS",
+) -> bool:
+    """Whether the policy allows `who` (a root ARN, or a service with kind="Service") `action`
+    on `resource`, and no unconditional Deny takes it away."""
+    found = statements(policy)
+    allowed = any(
+        s.get("Effect") == "Allow" and _covers(s, who, kind, action, resource, partition)
+        for s in found
+    )
+    denied = any(
+        s.get("Effect") == "Deny"
+        and "Condition" not in s
+        and _covers(s, who, kind, action, resource, partition)
+        for s in found
+    )
+    return allowed and not denied
+
+
+def missing_grants(
+    policy: Mapping[str, Any] | None,
+    accounts: Sequence[str],
+    actions: Iterable[str],
+    resource: str,
+    partition: str,
+) -> list[str]:
+    """`account: action` for every control account and action the policy does not allow."""
+    return [
+        f"{account}: {action}"
+        for account in accounts
+        for action in actions
+        if not allows(
+            policy, domain.account_root_arn(partition, account), action, resource, partition
+        )
+    ]
