@@ -248,8 +248,11 @@ def check_command(words: list[str]) -> None:
 
 
 def commands(line: str) -> Iterator[list[str]]:
-    """The commands of one shell line (`&&` chains split, a trailing `# comment` dropped)."""
+    """The commands of one shell line (`&&` chains split, a trailing `# comment` and the
+    parentheses of a subshell dropped)."""
     words = shlex.split(line, comments=True)
+    if len(words) > 1 and words[0].startswith("(") and words[-1].endswith(")"):
+        words = [words[0][1:], *words[1:-1], words[-1][:-1]]
     while words:
         end = words.index("&&") if "&&" in words else len(words)
         yield words[:end]
