@@ -21,11 +21,13 @@ from typing import Any
 
 import hcl2
 import yaml
+from lark.exceptions import LarkError
 from quilt_cross_account import cli
 from quilt_cross_account.config import loader
 from quilt_cross_account.errors import ConfigError
 
-from tests.util import REPO
+from tests.util import HCL_VALUES, MODULE, REPO, parse_tf
+from tests.util import blocks as blocks_of
 
 FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```$", re.MULTILINE | re.DOTALL
@@ -285,8 +287,28 @@ def inline_commands(readme: str) -> list[str]:
 # Other languages.
 
 
+def module_interface(kind: str) -> set[str]:
+    """The generated module's variables or outputs (`kind` "variable" or "output")."""
+    return {
+        name
+        for path in sorted((REPO / MODULE).glob("*.tf"))
+        for name in blocks_of(parse_tf(path), kind)
+    }
+
+
 def check_hcl(block: Block) -> None:
-    hcl2.loads(block.body)
+    """HCL that parses, whose calls of the module set only its variables and whose references to
+    it name only its outputs."""
+    try:
+        parsed = hcl2.loads(block.body, serialization_options=HCL_VALUES)
+    except LarkError as exc:
+        raise AssertionError(f"{block.where()}: not HCL: {exc}") from None
+    for body in blocks_of(parsed, "module").values():
+        unknown = set(body) - module_interface("variable") - {"source"}
+        assert not unknown, f"{block.where()}: the module has no variables {sorted(unknown)}"
+    referenced = set(re.findall(r"module\.quilt_cross_account\.(\w+)", block.body))
+    unknown = referenced - module_interface("output")
+    assert not unknown, f"{block.where()}: the module has no outputs {sorted(unknown)}"
 
 
 def check_yaml(block: Block) -> None:

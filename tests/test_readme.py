@@ -324,6 +324,19 @@ def test_wrong_text_blocks_fail_the_check():
         check_text(rb.Block("text", "anything\n", None, 1))
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        'module "quilt_cross_account" {\n  no_such_input = 1\n}\n',
+        'output "x" {\n  value = module.quilt_cross_account.no_such_output\n}\n',
+        'module "quilt_cross_account" {\n',
+    ],
+)
+def test_wrong_hcl_fails_the_check(body):
+    with pytest.raises(AssertionError):
+        rb.check_hcl(rb.Block("hcl", body, None, 1))
+
+
 def test_a_mermaid_edge_to_an_undeclared_node_fails_the_check():
     body = 'flowchart LR\n  a["A"]\n  a -->|"x"| b\n'
     with pytest.raises(AssertionError):
