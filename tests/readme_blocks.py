@@ -10,6 +10,7 @@ Terraform, jsii or AWS.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import shlex
@@ -287,13 +288,15 @@ def inline_commands(readme: str) -> list[str]:
 # Other languages.
 
 
+@functools.cache
+def parsed_module() -> tuple[dict[str, Any], ...]:
+    """The generated module's .tf files, parsed (once: python-hcl2 takes a while)."""
+    return tuple(parse_tf(path) for path in sorted((REPO / MODULE).glob("*.tf")))
+
+
 def module_interface(kind: str) -> set[str]:
     """The generated module's variables or outputs (`kind` "variable" or "output")."""
-    return {
-        name
-        for path in sorted((REPO / MODULE).glob("*.tf"))
-        for name in blocks_of(parse_tf(path), kind)
-    }
+    return {name for parsed in parsed_module() for name in blocks_of(parsed, kind)}
 
 
 def check_hcl(block: Block) -> None:
@@ -347,12 +350,14 @@ def check_python_block(block: Block) -> None:
                 )
 
 
+IAM_ACTION = r"\b(?:s3|sns|kms):[A-Za-z]+"
 MERMAID_NODE = re.compile(r"^\s*(\w+)[\[(]")
 MERMAID_EDGE = re.compile(r"^\s*(\w+) (?:-->|-\.->)(?:\|\"[^\"]*\"\|)? (\w+)$")
 
 
 def check_mermaid(block: Block) -> None:
-    """A flowchart whose edges join declared nodes, one edge or node per line."""
+    """A flowchart whose edges join declared nodes, one edge or node per line, and whose labels
+    name only actions the module grants."""
     lines = [line for line in block.body.splitlines() if line.strip()]
     assert re.fullmatch(r"flowchart (LR|TD|TB|RL|BT)", lines[0]), block.where()
     nodes, edges = set(), []
@@ -364,6 +369,11 @@ def check_mermaid(block: Block) -> None:
         else:
             assert re.fullmatch(r"\s*(subgraph \w+\[\"[^\"]+\"\]|end)", line), (block.where(), line)
     assert edges and {n for edge in edges for n in edge} <= nodes, block.where()
+    module_text = "".join(path.read_text("utf-8") for path in (REPO / MODULE).glob("*.tf"))
+    named = set(re.findall(IAM_ACTION, block.body))
+    assert named and named <= set(re.findall(IAM_ACTION, module_text)), (
+        f"{block.where()}: actions the module does not grant: {sorted(named)}"
+    )
 
 
 def iam_actions(policy: Mapping[str, Any]) -> set[str]:

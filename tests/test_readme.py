@@ -13,7 +13,7 @@ from quilt_cross_account import errors
 from quilt_cross_account.config import bucket_tables, loader
 
 from tests import readme_blocks as rb
-from tests.util import MODULE, REPO, parse_tf, resources
+from tests.util import REPO, resources
 
 README = (REPO / "README.md").read_text("utf-8")
 ROW = re.compile(r"^\| `(?P<key>[^`]+)` \| (?P<default>[^|]+) \| (?P<meaning>.+?) \|$")
@@ -248,10 +248,7 @@ STATEMENT_RESOURCES = {
 
 
 def module_resources() -> set[str]:
-    found = set()
-    for path in sorted((REPO / MODULE).glob("*.tf")):
-        found |= {f"{rtype}.{name}" for rtype, name in resources(parse_tf(path))}
-    return found
+    return {f"{rtype}.{name}" for parsed in rb.parsed_module() for rtype, name in resources(parsed)}
 
 
 def check_iam_policy(policy: dict) -> None:
@@ -340,7 +337,13 @@ def test_wrong_hcl_fails_the_check(body):
 def test_a_mermaid_edge_to_an_undeclared_node_fails_the_check():
     body = 'flowchart LR\n  a["A"]\n  a -->|"x"| b\n'
     with pytest.raises(AssertionError):
-        rb.check_mermaid(rb.Block("mermaid", body, "mermaid", 1))
+        rb.check_mermaid(rb.Block("mermaid", body, None, 1))
+
+
+def test_a_mermaid_label_naming_an_action_the_module_does_not_grant_fails_the_check():
+    body = 'flowchart LR\n  a["A"]\n  b["B"]\n  a -->|"sns:Unsubscribe"| b\n'
+    with pytest.raises(AssertionError):
+        rb.check_mermaid(rb.Block("mermaid", body, None, 1))
 
 
 def test_an_unchecked_kind_of_block_is_found():
