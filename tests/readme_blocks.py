@@ -339,14 +339,13 @@ def check_python_block(block: Block) -> None:
     """Python that parses, whose imports from this package exist (read, not imported: the
     construct loads jsii)."""
     for node in ast.walk(ast.parse(block.body)):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "quilt_cross_account"
-        ):
-            package = SOURCE_ROOT / node.module.replace(".", "/")  # type: ignore[union-attr]
+        module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+        if isinstance(node, ast.ImportFrom) and module.startswith("quilt_cross_account"):
+            package = SOURCE_ROOT / module.replace(".", "/")
             source = package / "__init__.py" if package.is_dir() else package.with_suffix(".py")
             for alias in node.names:
                 assert (package / alias.name).is_dir() or alias.name in top_level_names(source), (
-                    f"{block.where()}: {node.module} has no {alias.name}"
+                    f"{block.where()}: {module} has no {alias.name}"
                 )
 
 

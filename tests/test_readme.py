@@ -322,28 +322,20 @@ def test_wrong_text_blocks_fail_the_check():
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("lang", "body"),
     [
-        'module "quilt_cross_account" {\n  no_such_input = 1\n}\n',
-        'output "x" {\n  value = module.quilt_cross_account.no_such_output\n}\n',
-        'module "quilt_cross_account" {\n',
+        ("hcl", 'module "quilt_cross_account" {\n  no_such_input = 1\n}\n'),
+        ("hcl", 'output "x" {\n  value = module.quilt_cross_account.no_such_output\n}\n'),
+        ("hcl", 'module "quilt_cross_account" {\n'),
+        ("python", "from quilt_cross_account.construct.stack import NoSuchConstruct\n"),
+        ("mermaid", 'flowchart LR\n  a["A"]\n  a -->|"x"| b\n'),  # b is not declared
+        ("mermaid", 'flowchart LR\n  a["A"]\n  b["B"]\n  a -->|"sns:Unsubscribe"| b\n'),
+        ("yaml", "repos:\n  - repo: x\n    hooks:\n      - id: no-such-hook\n"),
     ],
 )
-def test_wrong_hcl_fails_the_check(body):
+def test_a_wrong_block_fails_the_check(lang, body):
     with pytest.raises(AssertionError):
-        rb.check_hcl(rb.Block("hcl", body, None, 1))
-
-
-def test_a_mermaid_edge_to_an_undeclared_node_fails_the_check():
-    body = 'flowchart LR\n  a["A"]\n  a -->|"x"| b\n'
-    with pytest.raises(AssertionError):
-        rb.check_mermaid(rb.Block("mermaid", body, None, 1))
-
-
-def test_a_mermaid_label_naming_an_action_the_module_does_not_grant_fails_the_check():
-    body = 'flowchart LR\n  a["A"]\n  b["B"]\n  a -->|"sns:Unsubscribe"| b\n'
-    with pytest.raises(AssertionError):
-        rb.check_mermaid(rb.Block("mermaid", body, None, 1))
+        CHECKS[lang](rb.Block(lang, body, None, 1))
 
 
 def test_an_unchecked_kind_of_block_is_found():
