@@ -5,12 +5,14 @@ and a block of a kind nothing checks fails."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
 import pytest
 from quilt_cross_account import errors
 from quilt_cross_account.config import bucket_tables, loader
+from quilt_cross_account.verify import checks, live, report
 
 from tests import readme_blocks as rb
 from tests.util import REPO, resources
@@ -131,8 +133,27 @@ def check_text(block: rb.Block) -> None:
 
 
 def check_json(block: rb.Block) -> None:
-    assert block.marker == "iam-policy, the module's", f"{block.where()}: unknown JSON block"
-    check_iam_policy(rb.json_document(block))
+    doc = rb.json_document(block)
+    if block.marker == "iam-policy, the module's":
+        check_iam_policy(doc)
+    elif block.marker == "iam-policy, verify's":
+        actions = [a for statement in doc["Statement"] for a in statement["Action"]]
+        assert sorted(actions) == sorted(live.READ_ACTIONS), block.where()
+    elif block.marker == "verify --json document":
+        check = checks.Check("bucket.object-ownership", "bucket b", "fail", "found", "fix")
+        produced = json.loads(report.document("after-apply", "1" * 12, "us-east-1", [check], []))
+        assert _shape(doc) == _shape(produced), f"{block.where()}: not verify's document"
+    else:
+        raise AssertionError(f"{block.where()}: unknown JSON block")
+
+
+def _shape(value: object) -> object:
+    """The keys of every object, all the way down (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__ if value is not None else "str"
 
 
 CHECKS = {
@@ -267,7 +288,7 @@ def test_the_iam_policy_covers_every_resource_the_module_manages():
 
 
 def test_the_iam_policy_check_rejects_a_missing_action():
-    (block,) = [b for b in BLOCKS if b.lang == "json"]
+    (block,) = [b for b in BLOCKS if b.marker == "iam-policy, the module's"]
     policy = rb.json_document(block)
     policy["Statement"][0]["Action"].remove("s3:PutBucketOwnershipControls")
     with pytest.raises(AssertionError):

@@ -428,7 +428,9 @@ def test_before_apply_names_a_live_statement_the_apply_would_remove(deployed):
 
 def test_a_denied_key_policy_read_is_not_checked_and_the_readme_policy_suffices(deployed):
     readme = (REPO / "README.md").read_text()
-    block = re.search(r"<!-- verify-iam-policy -->\s*```json\n(.*?)```", readme, re.S)
+    block = re.search(
+        r"<!-- docs-check: iam-policy, verify's -->\s*```json\n(.*?)```", readme, re.S
+    )
     assert block, "README: the auditing role's policy for verify"
     document = json.loads(block.group(1))
     actions = [a for s in document["Statement"] for a in s["Action"]]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from quilt_cross_account import config
-from quilt_cross_account.errors import AwsReadError, ConfigError
+from quilt_cross_account import config, importer
+from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.verify import checks, expectations, live
 
 
@@ -39,14 +39,8 @@ def run(
         raise ConfigError(["--config: verify needs your config file"])
     model = config.load(path)
     expected = expectations.expect(model)
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
     where = region or model.region
-    try:
-        session = boto3.Session(profile_name=profile, region_name=where)
-    except BotoCoreError as exc:  # e.g. the profile does not exist
-        raise AwsReadError([f"--profile: {' '.join(str(exc).split())}"]) from None
+    session = importer.session(profile, where, "verify")
     state = live.read(expected, session, where, progress)
     mode = "before-apply" if before_apply else "after-apply"
     if state.problems:
