@@ -91,14 +91,16 @@ def _bucket(expected: Expectations, bucket: BucketExpectation, live: LiveState) 
         )
     ownership = live.get("ownership", bucket.name)
     rules = [] if isinstance(ownership, Absent) else ownership["OwnershipControls"]["Rules"]
-    actual = rules[0].get("ObjectOwnership") if rules else "not set (ObjectWriter)"
+    # No ownership controls behave as ObjectWriter, S3's setting before they existed.
+    actual = rules[0].get("ObjectOwnership") if rules else "ObjectWriter"
+    shown = actual if rules else "not set (ObjectWriter)"
     checks.append(
         _verdict(
             "bucket.object-ownership",
             subject,
             actual == bucket.object_ownership,
-            f"Object Ownership is {actual}",
-            f"Object Ownership is {actual}, not {bucket.object_ownership}",
+            f"Object Ownership is {shown}",
+            f"Object Ownership is {shown}, not {bucket.object_ownership}",
             f"{APPLY} (it sets {bucket.object_ownership})",
         )
     )

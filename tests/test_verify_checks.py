@@ -1,0 +1,241 @@
+"""verify's verdicts on live states moto cannot produce or that are cheaper to state directly:
+selector shapes, policy spellings, statement-only and leaving buckets, other trail modes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quilt_cross_account import config, domain, policy
+from quilt_cross_account.verify import checks, expectations, statements
+from quilt_cross_account.verify.live import Absent, LiveState, NotReadable
+
+from tests.util import write_config
+
+ACCOUNT = "123456789012"
+CONTROL = "111122223333"
+BUCKETS = ("data-one", "data-two")
+LOG = "data-logs"
+
+
+def model_of(tmp_path: Path, trail: str = "", extra: str = "") -> Any:
+    trail = trail or f'log_bucket_name = "{LOG}"'
+    text = (
+        f'control_account_ids = ["{CONTROL}"]\n'
+        f"buckets = {json.dumps(list(BUCKETS))}\n{extra}"
+        f"[cloudtrail]\n{trail}\n"
+    )
+    return config.load(write_config(tmp_path, text))
+
+
+def healthy(model: Any) -> LiveState:
+    """The live state an apply of `model` leaves (trail mode "create")."""
+    state = LiveState(account_id=ACCOUNT)
+    p = model.partition
+    for bucket in model.bucket_names:
+        state.reads[("bucket-policy", bucket)] = policy.applied_bucket_policy(
+            p, model.control_account_ids, model.actions, bucket, None
+        )
+        state.reads[("ownership", bucket)] = {
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        }
+        state.reads[("acl", bucket)] = {"Owner": {"ID": "me"}, "Grants": []}
+    trail = model.cloudtrail
+    if trail.mode != "none":
+        state.reads[("trail", trail.trail_name)] = {
+            "S3BucketName": trail.log_bucket_name,
+            "IsMultiRegionTrail": True,
+            "LogFileValidationEnabled": True,
+        }
+        state.reads[("trail-status", trail.trail_name)] = {"IsLogging": True}
+        state.reads[("selectors", trail.trail_name)] = {
+            "EventSelectors": [
+                {
+                    "ReadWriteType": "All",
+                    "DataResources": [
+                        {
+                            "Type": "AWS::S3::Object",
+                            "Values": [domain.data_event_arn(p, b) for b in model.bucket_names],
+                        }
+                    ],
+                }
+            ]
+        }
+        state.reads[("log-bucket-policy", LOG)] = policy.log_bucket_policy(
+            p, model.control_account_ids, LOG, ACCOUNT, trail.trail_name
+        )
+    return state
+
+
+def failed(found: list[checks.Check]) -> list[tuple[str, str]]:
+    return [(c.id, c.detail) for c in found if c.status == "fail"]
+
+
+def test_a_healthy_account_passes_every_check(tmp_path):
+    model = model_of(tmp_path)
+    found = checks.after_apply(expectations.expect(model), healthy(model))
+    assert failed(found) == []
+    assert len(found) == 2 * 3 + 6 + 2
+
+
+def selectors_state(tmp_path: Path, selectors: dict[str, Any], rw: str = "All") -> list[Any]:
+    model = model_of(tmp_path, f'log_bucket_name = "{LOG}"\nread_write_type = "{rw}"')
+    state = healthy(model)
+    state.reads[("selectors", model.cloudtrail.trail_name)] = selectors
+    return [c for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"]
+
+
+def advanced(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"AdvancedEventSelectors": [{"Name": "s", "FieldSelectors": list(fields)}]}
+
+
+DATA = {"Field": "eventCategory", "Equals": ["Data"]}
+OBJECTS = {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
+
+
+@pytest.mark.parametrize(
+    ("selectors", "rw", "uncovered"),
+    [
+        # Basic: every bucket by the partition-wide value; a prefix of the bucket's objects.
+        ({"EventSelectors": [{"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, "All", []),
+        ({"EventSelectors": [{"ReadWriteType": "ReadOnly", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, "All", list(BUCKETS)),
+        ({"EventSelectors": [{"ReadWriteType": "ReadOnly", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, "ReadOnly", []),
+        # A value without the trailing slash is another bucket's prefix, not this bucket.
+        ({"EventSelectors": [{"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::data-one"]}]}]}, "All", list(BUCKETS)),
+        # Advanced: all of S3; a StartsWith prefix; read and write in two selectors.
+        (advanced(DATA, OBJECTS), "All", []),
+        (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"]}), "All", []),
+        ({"AdvancedEventSelectors": [
+            {"Name": "r", "FieldSelectors": [DATA, OBJECTS, {"Field": "readOnly", "Equals": ["true"]}]},
+            {"Name": "w", "FieldSelectors": [DATA, OBJECTS, {"Field": "readOnly", "Equals": ["false"]}]},
+        ]}, "All", []),
+        (advanced(DATA, OBJECTS, {"Field": "readOnly", "Equals": ["true"]}), "All", list(BUCKETS)),
+        # Conditions this check does not follow never count as coverage.
+        (advanced(DATA, OBJECTS, {"Field": "eventName", "Equals": ["PutObject"]}), "All", list(BUCKETS)),
+        (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"], "NotStartsWith": ["arn:aws:s3:::data-two/"]}), "All", list(BUCKETS)),
+        (advanced(DATA, {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}), "All", list(BUCKETS)),
+        (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-one/"]}), "All", ["data-two"]),
+    ],
+)  # fmt: skip
+def test_selector_coverage(tmp_path, selectors, rw, uncovered):
+    found = selectors_state(tmp_path, selectors, rw)
+    if not uncovered:
+        assert found == []
+    else:
+        [check] = found
+        assert check.id == "trail.selectors"
+        assert check.detail.endswith(", ".join(uncovered))
+
+
+def test_policy_spellings_aws_treats_as_equal_are_equal():
+    a = {"Effect": "Allow", "Principal": {"AWS": [CONTROL]}, "Action": ["s3:GetObject", "S3:ListBucket"], "Resource": "x"}  # fmt: skip
+    b = {"Resource": ["x"], "Action": ["s3:listbucket", "s3:GetObject"], "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CONTROL}:root"}}  # fmt: skip
+    assert statements.canonical(a, "aws") == statements.canonical(b, "aws")
+    assert statements.canonical(a, "aws") != statements.canonical({**b, "Sid": "x"}, "aws")
+
+
+def test_grants_follow_wildcards_and_an_unconditional_deny():
+    root = f"arn:aws:iam::{CONTROL}:root"
+    allow = {"Effect": "Allow", "Principal": {"AWS": CONTROL}, "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}  # fmt: skip
+    doc = {"Statement": [allow]}
+    assert statements.allows(doc, root, "s3:GetObject", "arn:aws:s3:::b/AWSLogs/x", "aws")
+    assert not statements.allows(doc, root, "s3:PutObject", "arn:aws:s3:::b/x", "aws")
+    assert not statements.allows(doc, root, "s3:GetObject", "arn:aws:s3:::other/x", "aws")
+    deny = {**allow, "Effect": "Deny", "Principal": "*"}
+    assert not statements.allows({"Statement": [allow, deny]}, root, "s3:GetObject", "arn:aws:s3:::b/x", "aws")  # fmt: skip
+    tls_only = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    assert statements.allows({"Statement": [allow, tls_only]}, root, "s3:GetObject", "arn:aws:s3:::b/x", "aws")  # fmt: skip
+    not_principal = {**allow, "NotPrincipal": {"AWS": "x"}}
+    del not_principal["Principal"]
+    assert not statements.allows({"Statement": [not_principal]}, root, "s3:GetObject", "arn:aws:s3:::b/x", "aws")  # fmt: skip
+
+
+def test_statement_only_finds_quilts_statement_under_any_sid(tmp_path):
+    model = model_of(tmp_path, extra='policy_mode = "statement-only"\n')
+    state = healthy(model)
+    merged = policy.quilt_statement("aws", [CONTROL], model.actions, "data-one")
+    merged["Sid"] = "MergedByHand"
+    state.reads[("bucket-policy", "data-one")] = policy.document([merged])
+    expected = expectations.expect(model)
+    assert failed(checks.after_apply(expected, state)) == []
+    merged["Action"] = merged["Action"][:-1]
+    [(check_id, detail)] = failed(checks.after_apply(expected, state))
+    assert check_id == "bucket.quilt-statement" and "no Quilt statement" in detail
+    found = checks.before_apply(expected, state, "--config q.toml")
+    assert failed(found) == []  # statement-only: the module writes no bucket policy
+
+
+def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
+    model = model_of(tmp_path)
+    leaving = dataclasses.replace(
+        model.buckets[1], leaving=True, object_ownership_after="ObjectWriter"
+    )
+    model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
+    state = healthy(model)
+    state.reads[("bucket-policy", "data-two")] = Absent("NoSuchBucketPolicy")
+    state.reads[("ownership", "data-two")] = Absent("OwnershipControlsNotFoundError")
+    assert failed(checks.after_apply(expectations.expect(model), state)) == []
+    state.reads[("bucket-policy", "data-two")] = policy.applied_bucket_policy(
+        "aws", [CONTROL], model.actions, "data-two", None
+    )
+    [(check_id, detail)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "bucket.quilt-statement" and detail.startswith("leaving, but")
+
+
+def test_an_external_trail_without_a_log_bucket_name_is_not_checked_there(tmp_path):
+    model = model_of(tmp_path, 'mode = "external"\ntrail_name = "org-trail"')
+    state = healthy(model)
+    found = checks.after_apply(expectations.expect(model), state)
+    ids = {c.id: c.status for c in found}
+    assert "trail.multi-region" not in ids  # the user's trail: its settings are theirs
+    assert ids["log-bucket.quilt-read"] == "not-checked"
+    assert failed(found) == []
+
+
+def test_mode_none_checks_no_trail(tmp_path):
+    model = model_of(tmp_path, 'mode = "none"')
+    found = checks.after_apply(expectations.expect(model), healthy(model))
+    assert {c.id.split(".")[0] for c in found} == {"bucket"}
+
+
+def test_a_missing_bucket_is_one_failure_naming_its_key(tmp_path):
+    model = model_of(tmp_path)
+    state = healthy(model)
+    for kind in ("bucket-policy", "ownership", "acl"):
+        state.reads[(kind, "data-two")] = Absent("NoSuchBucket")
+    [(check_id, _)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "bucket.exists"
+    [check] = [
+        c for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
+    ]
+    assert "buckets[1]" in check.fix
+
+
+def test_a_trail_with_a_key_prefix_or_another_bucket_fails_log_bucket(tmp_path):
+    model = model_of(tmp_path)
+    state = healthy(model)
+    state.reads[("trail", "quilt-data-events")] |= {"S3KeyPrefix": "x", "S3BucketName": "other"}
+    [(check_id, detail)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "trail.log-bucket"
+    assert "delivers to other, not data-logs" in detail and "key prefix 'x'" in detail
+
+
+def test_an_unreadable_key_policy_is_not_a_pass(tmp_path):
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    model = model_of(tmp_path, extra="")
+    model = dataclasses.replace(
+        model, buckets=(dataclasses.replace(model.buckets[0], kms_key_arn=key), model.buckets[1])
+    )
+    state = healthy(model)
+    state.reads[("key-policy", key)] = NotReadable(
+        "kms:GetKeyPolicy was denied (AccessDeniedException)"
+    )
+    [check] = [
+        c
+        for c in checks.after_apply(expectations.expect(model), state)
+        if c.id == "kms.control-grant"
+    ]
+    assert check.status == "not-checked" and "denied" in check.detail
