@@ -499,3 +499,126 @@ def test_the_installed_command_runs_verify(deployed, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "18 checks: 18 passed, 0 failed, 0 not checked"
     assert result.stderr == ""  # no progress line: stderr is not a terminal
+
+
+# ------------------------------------------------------------------- many buckets, throttling
+
+
+@pytest.fixture(scope="module")
+def many(moto, tmp_path_factory) -> Path:
+    """25 buckets applied by hand (no trail): enough for the progress line."""
+    directory = tmp_path_factory.mktemp("many")
+    s3 = client(moto, "s3")
+    names = [f"many-bucket-{i:02d}" for i in range(25)]
+    for name in names:
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_policy(
+            Bucket=name,
+            Policy=json.dumps(
+                policy.bucket_policy("aws", [CONTROL], domain.ACTION_SETS["reference"], name)
+            ),
+        )
+        s3.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+    config = directory / "quilt.toml"
+    config.write_text(
+        f'control_account_ids = ["{CONTROL}"]\nbuckets = {json.dumps(names)}\n'
+        '[cloudtrail]\nmode = "none"\n'
+    )
+    return config
+
+
+def test_a_terminal_sees_a_progress_line_and_a_pipe_does_not(moto, many):
+    import pty
+
+    primary, secondary = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "quilt_cross_account", "verify", "--config", str(many)],
+            env={**os.environ, **moto},
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=120,
+        )
+        os.close(secondary)
+        shown = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(primary, 65536):
+                shown += chunk
+    finally:
+        os.close(primary)
+    assert result.returncode == 0, result.stdout
+    assert "\rverify: 75/75 reads" in shown.decode()
+    code, out, err = run_verify(moto, "--config", many)
+    assert code == 0 and err == ""
+
+
+class Throttling:
+    """A proxy in front of moto that answers the first `count` S3 requests with SlowDown, as
+    S3 does under load: verify must retry them (botocore's standard mode) and still pass."""
+
+    def __init__(self, upstream: str, count: int) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        self.left, self.throttled = count, 0
+        lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                with lock:
+                    throttle = proxy.left > 0 and "s3" in self.headers.get("Authorization", "")
+                    if throttle:
+                        proxy.left -= 1
+                        proxy.throttled += 1
+                if throttle:
+                    payload = b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                request = urllib.request.Request(
+                    upstream + self.path, data=body, method=self.command, headers=dict(self.headers)
+                )
+                try:
+                    response = urllib.request.urlopen(request, timeout=30)
+                except urllib.error.HTTPError as error:
+                    response = error
+                payload = response.read()
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_throttled_reads_are_retried_with_backoff(moto, many):
+    proxy = Throttling(moto["AWS_ENDPOINT_URL"], count=30)
+    try:
+        code, doc = verdicts({**moto, "AWS_ENDPOINT_URL": proxy.url}, many)
+    finally:
+        proxy.close()
+    assert proxy.throttled == 30
+    assert code == 0 and doc["summary"]["fail"] == 0
