@@ -314,6 +314,8 @@ def _trail(expected: Expectations, trail: TrailExpectation, live: LiveState) -> 
         ]
     checks.append(_trail_log_bucket(trail, found))
     selectors = live.get("selectors", trail.name)
+    if isinstance(selectors, Absent):  # deleted between the reads
+        selectors = {}
     uncovered = [
         b
         for b in trail.buckets
