@@ -239,3 +239,27 @@ def test_an_unreadable_key_policy_is_not_a_pass(tmp_path):
         if c.id == "kms.control-grant"
     ]
     assert check.status == "not-checked" and "denied" in check.detail
+
+
+# ------------------------------------------------------------------ review: false passes, crashes
+
+ROOT_ARN = f"arn:aws:iam::{CONTROL}:root"
+GET = {"Effect": "Allow", "Principal": {"AWS": CONTROL}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("deny", "denied"),
+    [
+        # A Deny applies to everything its Not* element does not name.
+        ({"NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"}, "Action": "s3:*", "Resource": "*"}, True),
+        ({"NotPrincipal": {"AWS": [ROOT_ARN, f"arn:aws:iam::{CONTROL}:role/Quilt"]}, "Action": "s3:*", "Resource": "*"}, False),
+        ({"Principal": "*", "NotAction": "s3:PutObject", "Resource": "*"}, True),
+        ({"Principal": "*", "NotAction": "s3:Get*", "Resource": "*"}, False),
+        ({"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/public/*"}, True),
+        ({"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/*"}, False),
+    ],
+)  # fmt: skip
+def test_a_deny_with_not_elements_takes_away_what_it_does_not_name(deny, denied):
+    doc = {"Statement": [GET, {"Effect": "Deny", **deny}]}
+    granted = statements.allows(doc, ROOT_ARN, "s3:GetObject", "arn:aws:s3:::b/x", "aws")
+    assert granted is not denied
