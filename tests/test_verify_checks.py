@@ -263,3 +263,19 @@ def test_a_deny_with_not_elements_takes_away_what_it_does_not_name(deny, denied)
     doc = {"Statement": [GET, {"Effect": "Deny", **deny}]}
     granted = statements.allows(doc, ROOT_ARN, "s3:GetObject", "arn:aws:s3:::b/x", "aws")
     assert granted is not denied
+
+
+def test_a_deny_of_quilts_access_in_the_bucket_policy_fails_quilts_statement(tmp_path):
+    model = model_of(tmp_path)
+    state = healthy(model)
+    lockdown = {
+        "Sid": "OnlyOurRoles",
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"},
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::data-one", "arn:aws:s3:::data-one/*"],
+    }
+    state.reads[("bucket-policy", "data-one")]["Statement"].append(lockdown)
+    [(check_id, detail)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "bucket.quilt-statement"
+    assert "a Deny takes away" in detail and f"{CONTROL}: s3:GetObject" in detail

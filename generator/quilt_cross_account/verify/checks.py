@@ -154,6 +154,17 @@ def _quilt_statement(
             fix,
         )
     differences = _statement_differences(expected, bucket, ours[0])
+    if not differences:
+        denied = _denied_to_quilt(expected, bucket, doc)
+        if denied:
+            return Check(
+                "bucket.quilt-statement",
+                subject,
+                "fail",
+                "Quilt's statement is there, but a Deny takes away " + _listed(denied),
+                "narrow that Deny so that it spares the control account(s), in the bucket "
+                f"policy and in {bucket.at}'s existing policy",
+            )
     return _verdict(
         "bucket.quilt-statement",
         subject,
@@ -162,6 +173,21 @@ def _quilt_statement(
         "Quilt's statement differs: " + "; ".join(differences),
         fix,
     )
+
+
+def _denied_to_quilt(
+    expected: Expectations, bucket: BucketExpectation, doc: Mapping[str, Any] | None
+) -> list[str]:
+    """`account: action` for each configured action an unconditional Deny takes away (bucket
+    actions on the bucket, the others on an object of it)."""
+    arn = domain.bucket_arn(expected.partition, bucket.name)
+    found: list[str] = []
+    for action in st.as_list(bucket.quilt_statement["Action"]):
+        resource = arn if "Bucket" in action else f"{arn}/object"
+        found += st.missing_grants(
+            doc, expected.control_account_ids, [action], resource, expected.partition
+        )
+    return found
 
 
 def _statement_differences(
