@@ -279,3 +279,15 @@ def test_a_deny_of_quilts_access_in_the_bucket_policy_fails_quilts_statement(tmp
     [(check_id, detail)] = failed(checks.after_apply(expectations.expect(model), state))
     assert check_id == "bucket.quilt-statement"
     assert "a Deny takes away" in detail and f"{CONTROL}: s3:GetObject" in detail
+
+
+def test_before_apply_names_a_live_statement_under_quilts_sid_that_is_not_quilts(tmp_path):
+    # The apply replaces whatever holds Quilt's Sid: an owner's Deny under it would be lost.
+    model = model_of(tmp_path)
+    state = healthy(model)
+    revoke = {"Sid": domain.QUILT_SID, "Effect": "Deny", "Principal": {"AWS": ROOT_ARN},
+              "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::data-one/*"}  # fmt: skip
+    state.reads[("bucket-policy", "data-one")] = policy.document([revoke])
+    found = checks.before_apply(expectations.expect(model), state, "--config q.toml")
+    [(check_id, detail)] = failed(found)
+    assert check_id == "bucket.apply-keeps-statements" and '"Effect": "Deny"' in detail

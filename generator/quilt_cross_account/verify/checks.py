@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from quilt_cross_account import domain
+from quilt_cross_account import domain, policy
 from quilt_cross_account.importer import foreign_grants
 from quilt_cross_account.verify import statements as st
 from quilt_cross_account.verify.expectations import (
@@ -273,10 +273,11 @@ def _keeps_bucket_statements(
             "pass",
             "statement-only: the module writes no bucket policy",
         )
+    # The apply replaces an earlier Quilt grant under Quilt's Sid; anything else is the owner's.
     live = [
         s
         for s in st.statements(None if isinstance(current, Absent) else current)
-        if s.get("Sid") != domain.QUILT_SID
+        if not (s.get("Sid") == domain.QUILT_SID and policy.is_replaceable_quilt_statement(dict(s)))
     ]
     lost = _absent_statements(live, st.statements(bucket.applied_policy), expected.partition)
     return _verdict(
@@ -617,7 +618,12 @@ def _keeps_topic_statements(
     current = live.get("topic-policy", topic.arn)
     if isinstance(current, Absent):
         return Check("topic.exists", subject, "fail", "no such topic", f"check {topic.at}")
-    kept = [s for s in st.statements(current) if s.get("Sid") not in domain.SNS_QUILT_SIDS]
+    # The apply replaces Quilt's Allows; an owner's Deny under Quilt's Sids would be lost.
+    kept = [
+        s
+        for s in st.statements(current)
+        if s.get("Sid") not in domain.SNS_QUILT_SIDS or s.get("Effect") != "Allow"
+    ]
     lost = _absent_statements(kept, topic.owner_statements, expected.partition)
     return _verdict(
         "topic.apply-keeps-statements",
