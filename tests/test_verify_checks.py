@@ -291,3 +291,28 @@ def test_before_apply_names_a_live_statement_under_quilts_sid_that_is_not_quilts
     found = checks.before_apply(expectations.expect(model), state, "--config q.toml")
     [(check_id, detail)] = failed(found)
     assert check_id == "bucket.apply-keeps-statements" and '"Effect": "Deny"' in detail
+
+
+def with_topic(model: Any, leaving: bool) -> tuple[Any, str]:
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:events"
+    buckets = tuple(
+        dataclasses.replace(b, sns_topic_arn=topic, leaving=leaving) for b in model.buckets
+    )
+    return dataclasses.replace(model, buckets=buckets), topic
+
+
+def test_a_topic_whose_buckets_all_left_passes_without_quilts_statements(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=True)
+    state = healthy(model)
+    for bucket in BUCKETS:
+        state.reads[("bucket-policy", bucket)] = Absent("NoSuchBucketPolicy")
+    # What the apply leaves: the owner's statements alone (here, none).
+    owner = {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sns:Publish", "Resource": topic}  # fmt: skip
+    state.reads[("topic-policy", topic)] = policy.document([owner])
+    found = checks.after_apply(expectations.expect(model), state)
+    assert [c for c in found if c.subject.startswith("topic")]
+    assert failed(found) == []
+    ours = policy.sns_topic_policy("aws", [CONTROL], topic, list(BUCKETS), ACCOUNT)
+    state.reads[("topic-policy", topic)] = ours
+    [(check_id, _)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "topic.quilt-statements"

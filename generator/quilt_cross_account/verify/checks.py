@@ -524,18 +524,53 @@ def _topic(expected: Expectations, topic: TopicExpectation, live: LiveState) -> 
     if isinstance(current, Absent):
         return [Check("topic.exists", subject, "fail", "no such topic", f"check {topic.at}")]
     p = expected.partition
+    if not topic.buckets:  # every bucket of the topic is leaving: Quilt's statements go
+        ours = [s for s in st.statements(current) if s.get("Sid") in domain.SNS_QUILT_SIDS]
+        checks = [
+            _verdict(
+                "topic.quilt-statements",
+                subject,
+                not ours,
+                "its buckets are leaving: Quilt's statements are gone",
+                f"its buckets are leaving, but its policy still has {_names(ours)}",
+                APPLY
+                if expected.policy_mode == "managed"
+                else "remove Quilt's statements from the topic policy",
+            )
+        ]
+    else:
+        checks = _topic_grants(expected, topic, current)
+    if topic.owner_statements:
+        lost = _absent_statements(topic.owner_statements, st.statements(current), p)
+        checks.append(
+            _verdict(
+                "topic.owner-statements",
+                subject,
+                not lost,
+                f"all {len(topic.owner_statements)} owner statement(s) of the config are there",
+                f"owner statement(s) {_names(lost)} of the config are missing",
+                _topic_fix(expected),
+            )
+        )
+    return checks
+
+
+def _topic_fix(expected: Expectations) -> str:
+    if expected.policy_mode == "managed":
+        return APPLY
+    return "merge the module's `sns_topic_policies` output into the topic policy"
+
+
+def _topic_grants(expected: Expectations, topic: TopicExpectation, current: Any) -> list[Check]:
+    subject, p = f"topic {topic.arn}", expected.partition
     unpublished = [
         b for b in topic.buckets if not _may_publish(current, topic.arn, domain.bucket_arn(p, b))
     ]
     missing = st.missing_grants(
         current, expected.control_account_ids, domain.SNS_CONTROL_ACTIONS, topic.arn, p
     )
-    fix = (
-        APPLY
-        if expected.policy_mode == "managed"
-        else "merge the module's `sns_topic_policies` output into the topic policy"
-    )
-    checks = [
+    fix = _topic_fix(expected)
+    return [
         _verdict(
             "topic.s3-publish",
             subject,
@@ -553,19 +588,6 @@ def _topic(expected: Expectations, topic: TopicExpectation, live: LiveState) -> 
             fix,
         ),
     ]
-    if topic.owner_statements:
-        lost = _absent_statements(topic.owner_statements, st.statements(current), p)
-        checks.append(
-            _verdict(
-                "topic.owner-statements",
-                subject,
-                not lost,
-                f"all {len(topic.owner_statements)} owner statement(s) of the config are there",
-                f"owner statement(s) {_names(lost)} of the config are missing",
-                fix,
-            )
-        )
-    return checks
 
 
 def _may_publish(doc: Mapping[str, Any] | None, topic: str, bucket_arn: str) -> bool:
