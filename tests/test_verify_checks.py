@@ -316,3 +316,17 @@ def test_a_topic_whose_buckets_all_left_passes_without_quilts_statements(tmp_pat
     state.reads[("topic-policy", topic)] = ours
     [(check_id, _)] = failed(checks.after_apply(expectations.expect(model), state))
     assert check_id == "topic.quilt-statements"
+
+
+def test_a_leaving_statement_only_bucket_fails_while_quilts_grant_remains_under_any_sid(tmp_path):
+    model = model_of(tmp_path, extra='policy_mode = "statement-only"\n')
+    leaving = dataclasses.replace(model.buckets[1], leaving=True)
+    model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
+    state = healthy(model)
+    merged = policy.quilt_statement("aws", [CONTROL], model.actions, "data-two")
+    merged["Sid"] = "MergedByHand"
+    state.reads[("bucket-policy", "data-two")] = policy.document([merged])
+    [check] = [
+        c for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
+    ]
+    assert check.id == "bucket.quilt-statement" and "terraform apply" not in check.fix

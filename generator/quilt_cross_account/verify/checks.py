@@ -127,18 +127,20 @@ def _quilt_statement(
 ) -> Check:
     subject = f"bucket {bucket.name}"
     ours = [s for s in st.statements(doc) if s.get("Sid") == domain.QUILT_SID]
+    if expected.policy_mode == "statement-only" and not ours:
+        # The user merged it by hand, perhaps under another Sid: find it by its meaning.
+        ours = [s for s in st.statements(doc) if not _statement_differences(expected, bucket, s)]
     if bucket.leaving:
         return _verdict(
             "bucket.quilt-statement",
             subject,
             not ours,
             "leaving: Quilt's statement is gone",
-            f"leaving, but the policy still has Quilt's statement ({domain.QUILT_SID})",
-            APPLY,
+            f"leaving, but the policy still has Quilt's statement ({_names(ours)})",
+            APPLY
+            if expected.policy_mode == "managed"
+            else "remove Quilt's statement from the bucket policy",
         )
-    if expected.policy_mode == "statement-only" and not ours:
-        # The user merged it by hand, perhaps under another Sid: find it by its meaning.
-        ours = [s for s in st.statements(doc) if not _statement_differences(expected, bucket, s)]
     fix = (
         APPLY
         if expected.policy_mode == "managed"
