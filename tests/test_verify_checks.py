@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from quilt_cross_account import config, domain, policy
-from quilt_cross_account.verify import checks, expectations, statements
+from quilt_cross_account.verify import checks, expectations, live, statements
 from quilt_cross_account.verify.live import Absent, LiveState, NotReadable
 
 from tests.util import write_config
@@ -330,3 +330,37 @@ def test_a_leaving_statement_only_bucket_fails_while_quilts_grant_remains_under_
         c for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
     ]
     assert check.id == "bucket.quilt-statement" and "terraform apply" not in check.fix
+
+
+def test_odd_live_shapes_are_judged_not_crashed_on(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    state = healthy(model)
+    # A lone statement object, a Principal "*", a Condition that is not an object.
+    publish = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": topic, "Condition": "odd"}  # fmt: skip
+    state.reads[("topic-policy", topic)] = {"Statement": publish}
+    state.reads[("ownership", "data-one")] = {"OwnershipControls": {}}
+    state.reads[("acl", "data-two")] = {"Owner": {"ID": "me"}, "Grants": [
+        {"Grantee": {"Type": "AmazonCustomerByEmail", "EmailAddress": "a@example.com"}, "Permission": "READ"}
+    ]}  # fmt: skip
+    found = {(c.id, c.subject): c for c in checks.after_apply(expectations.expect(model), state)}
+    assert found[("bucket.object-ownership", "bucket data-one")].status == "fail"
+    assert "a@example.com" in found[("bucket.acl-grants", "bucket data-two")].detail
+    assert found[("topic.control-subscribe", f"topic {topic}")].status == "fail"
+
+
+class _EmptyAnswers:
+    """A client whose every call answers `{}`: a response without the keys AWS documents."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda **_: {}
+
+
+@pytest.mark.aws  # live reads through botocore's exception classes
+def test_a_response_missing_its_keys_is_a_read_failure_not_a_crash(tmp_path):
+    expected = expectations.expect(model_of(tmp_path))
+    state = LiveState(account_id=ACCOUNT)
+    live._run_all(live._plan_reads(expected, lambda *_: _EmptyAnswers()), state, None)
+    assert state.problems == [
+        "cloudtrail.trail_name (quilt-data-events): cloudtrail:GetTrail failed: "
+        "unexpected response (no 'Trail')"
+    ]

@@ -90,7 +90,8 @@ def _bucket(expected: Expectations, bucket: BucketExpectation, live: LiveState) 
             )
         )
     ownership = live.get("ownership", bucket.name)
-    rules = [] if isinstance(ownership, Absent) else ownership["OwnershipControls"]["Rules"]
+    controls = {} if isinstance(ownership, Absent) else ownership.get("OwnershipControls") or {}
+    rules = controls.get("Rules") or []
     # No ownership controls behave as ObjectWriter, S3's setting before they existed.
     actual = rules[0].get("ObjectOwnership") if rules else "ObjectWriter"
     shown = actual if rules else "not set (ObjectWriter)"
@@ -600,12 +601,15 @@ def _may_publish(doc: Mapping[str, Any] | None, topic: str, bucket_arn: str) -> 
             {"Statement": [statement]}, domain.S3_SERVICE, "sns:Publish", topic, "", "Service"
         ):
             continue
+        condition = statement.get("Condition") or {}
+        if not isinstance(condition, Mapping):
+            continue  # not a condition IAM would accept: never a grant
         sources = [
             str(value)
-            for operator, tests in (statement.get("Condition") or {}).items()
+            for operator, tests in condition.items()
             if operator.removesuffix("IfExists")
             in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
-            for key, values in tests.items()
+            for key, values in (tests.items() if isinstance(tests, Mapping) else [])
             if key.lower() == "aws:sourcearn"
             for value in st.as_list(values)
         ]
