@@ -364,3 +364,17 @@ def test_a_response_missing_its_keys_is_a_read_failure_not_a_crash(tmp_path):
         "cloudtrail.trail_name (quilt-data-events): cloudtrail:GetTrail failed: "
         "unexpected response (no 'Trail')"
     ]
+
+
+def test_a_log_bucket_the_module_does_not_create_may_be_unreadable_and_is_fixed_by_hand(tmp_path):
+    # create_log_bucket = false: the bucket may be in a logging account, its policy not ours.
+    model = model_of(tmp_path, f'log_bucket_name = "{LOG}"\ncreate_log_bucket = false')
+    expected = expectations.expect(model)
+    [read] = [
+        r for r in live._plan_reads(expected, lambda *_: None) if r.kind == "log-bucket-policy"
+    ]
+    assert read.tolerate_denied
+    state = healthy(model)
+    state.reads[("log-bucket-policy", LOG)] = policy.document([])
+    found = {c.id: c for c in checks.after_apply(expected, state) if c.status == "fail"}
+    assert "log_bucket_read_policy" in found["log-bucket.quilt-read"].fix
