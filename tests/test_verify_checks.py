@@ -378,3 +378,25 @@ def test_a_log_bucket_the_module_does_not_create_may_be_unreadable_and_is_fixed_
     state.reads[("log-bucket-policy", LOG)] = policy.document([])
     found = {c.id: c for c in checks.after_apply(expected, state) if c.status == "fail"}
     assert "log_bucket_read_policy" in found["log-bucket.quilt-read"].fix
+
+
+def test_a_bucket_that_left_for_acls_may_grant_with_them(tmp_path):
+    # object_ownership_after = "ObjectWriter": ACLs are on again, by the owner's choice.
+    model = model_of(tmp_path)
+    leaving = dataclasses.replace(
+        model.buckets[1], leaving=True, object_ownership_after="ObjectWriter"
+    )
+    model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
+    state = healthy(model)
+    state.reads[("bucket-policy", "data-two")] = Absent("NoSuchBucketPolicy")
+    state.reads[("ownership", "data-two")] = {
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    }
+    log_delivery = {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}, "Permission": "WRITE"}  # fmt: skip
+    for name in BUCKETS:
+        state.reads[("acl", name)] = {"Owner": {"ID": "me"}, "Grants": [log_delivery]}
+    expected = expectations.expect(model)
+    for found in (checks.after_apply(expected, state), checks.before_apply(expected, state, "")):
+        assert [(c.id, c.subject) for c in found if c.status == "fail"] == [
+            ("bucket.acl-grants", "bucket data-one")
+        ]

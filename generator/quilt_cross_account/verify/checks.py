@@ -58,7 +58,8 @@ def before_apply(expected: Expectations, live: LiveState, config_hint: str) -> l
             found.append(_no_bucket(bucket))
             continue
         found.append(_keeps_bucket_statements(expected, bucket, current, config_hint))
-        found.append(_acl_grants(subject, live.get("acl", bucket.name), before=True))
+        if _acls_disabled(bucket):
+            found.append(_acl_grants(subject, live.get("acl", bucket.name), before=True))
     if expected.policy_mode == "managed":
         for topic in expected.topics:
             found.append(_keeps_topic_statements(expected, topic, live, config_hint))
@@ -105,8 +106,15 @@ def _bucket(expected: Expectations, bucket: BucketExpectation, live: LiveState) 
             f"{APPLY} (it sets {bucket.object_ownership})",
         )
     )
-    checks.append(_acl_grants(subject, live.get("acl", bucket.name), before=False))
+    if _acls_disabled(bucket):
+        checks.append(_acl_grants(subject, live.get("acl", bucket.name), before=False))
     return checks
+
+
+def _acls_disabled(bucket: BucketExpectation) -> bool:
+    """ACL grants matter where the apply disables ACLs; a bucket leaving Quilt for another
+    Object Ownership may grant with them again."""
+    return bucket.object_ownership == domain.OBJECT_OWNERSHIP
 
 
 def _missing_bucket(read: Any) -> bool:
