@@ -253,6 +253,9 @@ GET = {"Effect": "Allow", "Principal": {"AWS": CONTROL}, "Action": "s3:GetObject
         # A Deny applies to everything its Not* element does not name.
         ({"NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"}, "Action": "s3:*", "Resource": "*"}, True),
         ({"NotPrincipal": {"AWS": [ROOT_ARN, f"arn:aws:iam::{CONTROL}:role/Quilt"]}, "Action": "s3:*", "Resource": "*"}, False),
+        # A Deny naming a role of the control account may be Quilt's role.
+        ({"Principal": {"AWS": f"arn:aws:iam::{CONTROL}:role/Quilt"}, "Action": "s3:*", "Resource": "*"}, True),
+        ({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Other"}, "Action": "s3:*", "Resource": "*"}, False),
         ({"Principal": "*", "NotAction": "s3:PutObject", "Resource": "*"}, True),
         ({"Principal": "*", "NotAction": "s3:Get*", "Resource": "*"}, False),
         ({"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/public/*"}, True),

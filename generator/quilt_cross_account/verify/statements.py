@@ -99,15 +99,22 @@ def _covers(
 
 
 def _names_principal(statement: Statement, who: str, kind: str, partition: str) -> bool:
-    if "NotPrincipal" not in statement:
-        return bool({"*", who} & principals(statement, kind, partition))
-    spared = principals(statement, kind, partition, "NotPrincipal")
-    if kind != "AWS":
-        return who not in spared
-    # Quilt acts through roles of the control account: sparing any principal of that account
-    # (its root, a role, a session) may spare them, so only then is the Deny not counted.
-    account = who.split(":")[4]
-    return not any(p.split(":")[4:5] == [account] for p in spared if p.startswith("arn:"))
+    """Whether the statement's principals include `who`. Quilt acts through roles of the
+    control account (`who` is its root): a Deny naming any principal of that account may
+    take Quilt's access away, and one sparing any of them (NotPrincipal) may spare it."""
+    key = "NotPrincipal" if "NotPrincipal" in statement else "Principal"
+    named = principals(statement, kind, partition, key)
+    if kind == "AWS" and statement.get("Effect") == "Deny":
+        account = who.split(":")[4]
+        hit = bool(named & {"*", who}) or any(_account_of(p) == account for p in named)
+    else:
+        hit = bool(named & {"*", who})
+    return hit if key == "Principal" else not hit
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
 
 
 def _names(statement: Statement, key: str, value: str, ignore_case: bool = False) -> bool:
