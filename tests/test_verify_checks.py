@@ -118,6 +118,8 @@ OBJECTS = {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
         (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"], "NotStartsWith": ["arn:aws:s3:::data-two/"]}), "All", list(BUCKETS)),
         (advanced(DATA, {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}), "All", list(BUCKETS)),
         (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-one/"]}), "All", ["data-two"]),
+        # Operators spelt with no values are no conditions.
+        (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"], "NotStartsWith": [], "EndsWith": []}), "All", []),
     ],
 )  # fmt: skip
 def test_selector_coverage(tmp_path, selectors, rw, uncovered):

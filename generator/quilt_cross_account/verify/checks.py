@@ -441,7 +441,8 @@ def _advanced_covers(fields: Sequence[Mapping[str, Any]], arn_prefix: str) -> se
         name = str(item.get("Field"))
         if name not in _UNDERSTOOD_FIELDS or name in by_field:
             return set()
-        by_field[name] = item
+        # An operator with no values is no condition (an SDK may spell an unset one so).
+        by_field[name] = {k: v for k, v in item.items() if v not in ([], None)}
     category = by_field.get("eventCategory", {})
     kind = by_field.get("resources.type", {})
     if category.get("Equals") != ["Data"] or kind.get("Equals") != ["AWS::S3::Object"]:
