@@ -405,3 +405,22 @@ def test_a_bucket_that_left_for_acls_may_grant_with_them(tmp_path):
         assert [(c.id, c.subject) for c in found if c.status == "fail"] == [
             ("bucket.acl-grants", "bucket data-one")
         ]
+
+
+def test_an_sns_default_policy_lets_no_control_account_subscribe(tmp_path):
+    # Everyone, on the condition that the caller owns the topic: not a grant to anyone else.
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    state = healthy(model)
+    default = {
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["SNS:GetTopicAttributes", "SNS:Subscribe", "SNS:Publish"],
+        "Resource": topic,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}},
+    }
+    state.reads[("topic-policy", topic)] = policy.document([default])
+    found = {
+        c.id for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
+    }
+    assert found == {"topic.s3-publish", "topic.control-subscribe"}

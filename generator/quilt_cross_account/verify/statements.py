@@ -107,6 +107,10 @@ def _names_principal(statement: Statement, who: str, kind: str, partition: str) 
     if kind == "AWS" and statement.get("Effect") == "Deny":
         account = who.split(":")[4]
         hit = bool(named & {"*", who}) or any(_account_of(p) == account for p in named)
+    elif kind == "AWS" and "Condition" in statement:
+        # Everyone on a condition (SNS's default policy: if the caller owns the topic) is
+        # not a grant to this account.
+        hit = who in named
     else:
         hit = bool(named & {"*", who})
     return hit if key == "Principal" else not hit
