@@ -170,7 +170,8 @@ def test_statement_only_finds_quilts_statement_under_any_sid(tmp_path):
     assert failed(found) == []  # statement-only: the module writes no bucket policy
 
 
-def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
+def left_for_object_writer(tmp_path: Path) -> tuple[Any, LiveState]:
+    """data-two left Quilt for ObjectWriter: the model, and the state its apply leaves."""
     model = model_of(tmp_path)
     leaving = dataclasses.replace(
         model.buckets[1], leaving=True, object_ownership_after="ObjectWriter"
@@ -178,6 +179,11 @@ def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
     model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
     state = healthy(model)
     state.reads[("bucket-policy", "data-two")] = Absent("NoSuchBucketPolicy")
+    return model, state
+
+
+def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
+    model, state = left_for_object_writer(tmp_path)
     state.reads[("ownership", "data-two")] = Absent("OwnershipControlsNotFoundError")
     assert failed(checks.after_apply(expectations.expect(model), state)) == []
     state.reads[("bucket-policy", "data-two")] = policy.applied_bucket_policy(
@@ -387,13 +393,7 @@ def test_a_log_bucket_the_module_does_not_create_may_be_unreadable_and_is_fixed_
 
 def test_a_bucket_that_left_for_acls_may_grant_with_them(tmp_path):
     # object_ownership_after = "ObjectWriter": ACLs are on again, by the owner's choice.
-    model = model_of(tmp_path)
-    leaving = dataclasses.replace(
-        model.buckets[1], leaving=True, object_ownership_after="ObjectWriter"
-    )
-    model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
-    state = healthy(model)
-    state.reads[("bucket-policy", "data-two")] = Absent("NoSuchBucketPolicy")
+    model, state = left_for_object_writer(tmp_path)
     state.reads[("ownership", "data-two")] = {
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
     }
