@@ -424,3 +424,18 @@ def test_an_sns_default_policy_lets_no_control_account_subscribe(tmp_path):
         c.id for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
     }
     assert found == {"topic.s3-publish", "topic.control-subscribe"}
+
+
+def test_topic_statements_the_apply_replaces_and_a_deny_of_publishing(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    expected = expectations.expect(model)
+    state = healthy(model)
+    ours = policy.sns_topic_policy("aws", [CONTROL], topic, list(BUCKETS), ACCOUNT)
+    # An owner's Deny under Quilt's Sid: the apply replaces what holds that Sid.
+    revoke = {"Sid": domain.SNS_SUBSCRIBE_SID, "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic}  # fmt: skip
+    state.reads[("topic-policy", topic)] = policy.document([*ours["Statement"], revoke])
+    [(check_id, detail)] = failed(checks.before_apply(expected, state, "--config q.toml"))
+    assert check_id == "topic.apply-keeps-statements" and '"Effect": "Deny"' in detail
+    # That unconditional Deny also stops S3 publishing (and nothing else).
+    [(check_id, _)] = failed(checks.after_apply(expected, state))
+    assert check_id == "topic.s3-publish"

@@ -604,7 +604,9 @@ def _topic_grants(expected: Expectations, topic: TopicExpectation, current: Any)
 
 def _may_publish(doc: Mapping[str, Any] | None, topic: str, bucket_arn: str) -> bool:
     """S3 may publish to the topic for this bucket: an Allow for the S3 service whose
-    aws:SourceArn condition (if any) matches the bucket."""
+    aws:SourceArn condition (if any) matches the bucket, and no unconditional Deny."""
+    if not st.allows(doc, domain.S3_SERVICE, "sns:Publish", topic, "", "Service"):
+        return False
     for statement in st.statements(doc):
         if statement.get("Effect") != "Allow" or not st.allows(
             {"Statement": [statement]}, domain.S3_SERVICE, "sns:Publish", topic, "", "Service"
