@@ -485,6 +485,17 @@ def test_config_errors_exit_2_before_any_read(tmp_path):
     assert err.startswith("error: control_account_ids[0]:")
 
 
+def test_a_region_that_is_not_one_is_a_usage_error(tmp_path):
+    config = tmp_path / "q.toml"
+    config.write_text(
+        'control_account_ids = ["111122223333"]\nbuckets = ["ok-bucket"]\n'
+        '[cloudtrail]\nmode = "none"\n'
+    )
+    code, out, err = run_verify({}, "--config", config, "--region", "us east 1")
+    assert code == 2 and out == ""
+    assert err.startswith("error: --region: 'us east 1' is not an AWS region name")
+
+
 def test_the_installed_command_runs_verify(deployed, tmp_path):
     shutil.copy(deployed.config, tmp_path / "quilt.toml")
     shutil.copytree(deployed.directory / "policies", tmp_path / "policies")

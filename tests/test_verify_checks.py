@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from quilt_cross_account import config, domain, policy
-from quilt_cross_account.verify import checks, expectations, statements
+from quilt_cross_account.verify import checks, expectations, live, statements
 from quilt_cross_account.verify.live import Absent, LiveState, NotReadable
 
 from tests.util import write_config
@@ -118,6 +118,8 @@ OBJECTS = {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
         (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"], "NotStartsWith": ["arn:aws:s3:::data-two/"]}), "All", list(BUCKETS)),
         (advanced(DATA, {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}), "All", list(BUCKETS)),
         (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-one/"]}), "All", ["data-two"]),
+        # Operators spelt with no values are no conditions.
+        (advanced(DATA, OBJECTS, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::data-"], "NotStartsWith": [], "EndsWith": []}), "All", []),
     ],
 )  # fmt: skip
 def test_selector_coverage(tmp_path, selectors, rw, uncovered):
@@ -168,7 +170,8 @@ def test_statement_only_finds_quilts_statement_under_any_sid(tmp_path):
     assert failed(found) == []  # statement-only: the module writes no bucket policy
 
 
-def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
+def left_for_object_writer(tmp_path: Path) -> tuple[Any, LiveState]:
+    """data-two left Quilt for ObjectWriter: the model, and the state its apply leaves."""
     model = model_of(tmp_path)
     leaving = dataclasses.replace(
         model.buckets[1], leaving=True, object_ownership_after="ObjectWriter"
@@ -176,6 +179,11 @@ def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
     model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
     state = healthy(model)
     state.reads[("bucket-policy", "data-two")] = Absent("NoSuchBucketPolicy")
+    return model, state
+
+
+def test_a_leaving_bucket_passes_without_quilts_statement(tmp_path):
+    model, state = left_for_object_writer(tmp_path)
     state.reads[("ownership", "data-two")] = Absent("OwnershipControlsNotFoundError")
     assert failed(checks.after_apply(expectations.expect(model), state)) == []
     state.reads[("bucket-policy", "data-two")] = policy.applied_bucket_policy(
@@ -239,3 +247,195 @@ def test_an_unreadable_key_policy_is_not_a_pass(tmp_path):
         if c.id == "kms.control-grant"
     ]
     assert check.status == "not-checked" and "denied" in check.detail
+
+
+# ------------------------------------------------------------------ review: false passes, crashes
+
+ROOT_ARN = f"arn:aws:iam::{CONTROL}:root"
+GET = {"Effect": "Allow", "Principal": {"AWS": CONTROL}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("deny", "denied"),
+    [
+        # A Deny applies to everything its Not* element does not name.
+        ({"NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"}, "Action": "s3:*", "Resource": "*"}, True),
+        ({"NotPrincipal": {"AWS": [ROOT_ARN, f"arn:aws:iam::{CONTROL}:role/Quilt"]}, "Action": "s3:*", "Resource": "*"}, False),
+        # A Deny naming a role of the control account may be Quilt's role.
+        ({"Principal": {"AWS": f"arn:aws:iam::{CONTROL}:role/Quilt"}, "Action": "s3:*", "Resource": "*"}, True),
+        ({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Other"}, "Action": "s3:*", "Resource": "*"}, False),
+        ({"Principal": "*", "NotAction": "s3:PutObject", "Resource": "*"}, True),
+        ({"Principal": "*", "NotAction": "s3:Get*", "Resource": "*"}, False),
+        ({"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/public/*"}, True),
+        ({"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/*"}, False),
+    ],
+)  # fmt: skip
+def test_a_deny_with_not_elements_takes_away_what_it_does_not_name(deny, denied):
+    doc = {"Statement": [GET, {"Effect": "Deny", **deny}]}
+    granted = statements.allows(doc, ROOT_ARN, "s3:GetObject", "arn:aws:s3:::b/x", "aws")
+    assert granted is not denied
+
+
+def test_a_deny_of_quilts_access_in_the_bucket_policy_fails_quilts_statement(tmp_path):
+    model = model_of(tmp_path)
+    state = healthy(model)
+    lockdown = {
+        "Sid": "OnlyOurRoles",
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"},
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::data-one", "arn:aws:s3:::data-one/*"],
+    }
+    state.reads[("bucket-policy", "data-one")]["Statement"].append(lockdown)
+    [(check_id, detail)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "bucket.quilt-statement"
+    assert "a Deny takes away" in detail and f"{CONTROL}: s3:GetObject" in detail
+
+
+def test_before_apply_names_a_live_statement_under_quilts_sid_that_is_not_quilts(tmp_path):
+    # The apply replaces whatever holds Quilt's Sid: an owner's Deny under it would be lost.
+    model = model_of(tmp_path)
+    state = healthy(model)
+    revoke = {"Sid": domain.QUILT_SID, "Effect": "Deny", "Principal": {"AWS": ROOT_ARN},
+              "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::data-one/*"}  # fmt: skip
+    state.reads[("bucket-policy", "data-one")] = policy.document([revoke])
+    found = checks.before_apply(expectations.expect(model), state, "--config q.toml")
+    [(check_id, detail)] = failed(found)
+    assert check_id == "bucket.apply-keeps-statements" and '"Effect": "Deny"' in detail
+
+
+def with_topic(model: Any, leaving: bool) -> tuple[Any, str]:
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:events"
+    buckets = tuple(
+        dataclasses.replace(b, sns_topic_arn=topic, leaving=leaving) for b in model.buckets
+    )
+    return dataclasses.replace(model, buckets=buckets), topic
+
+
+def test_a_topic_whose_buckets_all_left_passes_without_quilts_statements(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=True)
+    state = healthy(model)
+    for bucket in BUCKETS:
+        state.reads[("bucket-policy", bucket)] = Absent("NoSuchBucketPolicy")
+    # What the apply leaves: the owner's statements alone (here, none).
+    owner = {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sns:Publish", "Resource": topic}  # fmt: skip
+    state.reads[("topic-policy", topic)] = policy.document([owner])
+    found = checks.after_apply(expectations.expect(model), state)
+    assert [c for c in found if c.subject.startswith("topic")]
+    assert failed(found) == []
+    ours = policy.sns_topic_policy("aws", [CONTROL], topic, list(BUCKETS), ACCOUNT)
+    state.reads[("topic-policy", topic)] = ours
+    [(check_id, _)] = failed(checks.after_apply(expectations.expect(model), state))
+    assert check_id == "topic.quilt-statements"
+
+
+def test_a_leaving_statement_only_bucket_fails_while_quilts_grant_remains_under_any_sid(tmp_path):
+    model = model_of(tmp_path, extra='policy_mode = "statement-only"\n')
+    leaving = dataclasses.replace(model.buckets[1], leaving=True)
+    model = dataclasses.replace(model, buckets=(model.buckets[0], leaving))
+    state = healthy(model)
+    merged = policy.quilt_statement("aws", [CONTROL], model.actions, "data-two")
+    merged["Sid"] = "MergedByHand"
+    state.reads[("bucket-policy", "data-two")] = policy.document([merged])
+    [check] = [
+        c for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
+    ]
+    assert check.id == "bucket.quilt-statement" and "terraform apply" not in check.fix
+
+
+def test_odd_live_shapes_are_judged_not_crashed_on(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    state = healthy(model)
+    # A lone statement object, a Principal "*", a Condition that is not an object.
+    publish = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": topic, "Condition": "odd"}  # fmt: skip
+    state.reads[("topic-policy", topic)] = {"Statement": publish}
+    state.reads[("ownership", "data-one")] = {"OwnershipControls": {}}
+    state.reads[("acl", "data-two")] = {"Owner": {"ID": "me"}, "Grants": [
+        {"Grantee": {"Type": "AmazonCustomerByEmail", "EmailAddress": "a@example.com"}, "Permission": "READ"}
+    ]}  # fmt: skip
+    found = {(c.id, c.subject): c for c in checks.after_apply(expectations.expect(model), state)}
+    assert found[("bucket.object-ownership", "bucket data-one")].status == "fail"
+    assert "a@example.com" in found[("bucket.acl-grants", "bucket data-two")].detail
+    assert found[("topic.control-subscribe", f"topic {topic}")].status == "fail"
+
+
+class _EmptyAnswers:
+    """A client whose every call answers `{}`: a response without the keys AWS documents."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda **_: {}
+
+
+@pytest.mark.aws  # live reads through botocore's exception classes
+def test_a_response_missing_its_keys_is_a_read_failure_not_a_crash(tmp_path):
+    expected = expectations.expect(model_of(tmp_path))
+    state = LiveState(account_id=ACCOUNT)
+    live._run_all(live._plan_reads(expected, lambda *_: _EmptyAnswers()), state, None)
+    assert state.problems == [
+        "cloudtrail.trail_name (quilt-data-events): cloudtrail:GetTrail failed: "
+        "unexpected response (no 'Trail')"
+    ]
+
+
+def test_a_log_bucket_the_module_does_not_create_may_be_unreadable_and_is_fixed_by_hand(tmp_path):
+    # create_log_bucket = false: the bucket may be in a logging account, its policy not ours.
+    model = model_of(tmp_path, f'log_bucket_name = "{LOG}"\ncreate_log_bucket = false')
+    expected = expectations.expect(model)
+    [read] = [
+        r for r in live._plan_reads(expected, lambda *_: None) if r.kind == "log-bucket-policy"
+    ]
+    assert read.tolerate_denied
+    state = healthy(model)
+    state.reads[("log-bucket-policy", LOG)] = policy.document([])
+    found = {c.id: c for c in checks.after_apply(expected, state) if c.status == "fail"}
+    assert "log_bucket_read_policy" in found["log-bucket.quilt-read"].fix
+
+
+def test_a_bucket_that_left_for_acls_may_grant_with_them(tmp_path):
+    # object_ownership_after = "ObjectWriter": ACLs are on again, by the owner's choice.
+    model, state = left_for_object_writer(tmp_path)
+    state.reads[("ownership", "data-two")] = {
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    }
+    log_delivery = {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}, "Permission": "WRITE"}  # fmt: skip
+    for name in BUCKETS:
+        state.reads[("acl", name)] = {"Owner": {"ID": "me"}, "Grants": [log_delivery]}
+    expected = expectations.expect(model)
+    for found in (checks.after_apply(expected, state), checks.before_apply(expected, state, "")):
+        assert [(c.id, c.subject) for c in found if c.status == "fail"] == [
+            ("bucket.acl-grants", "bucket data-one")
+        ]
+
+
+def test_an_sns_default_policy_lets_no_control_account_subscribe(tmp_path):
+    # Everyone, on the condition that the caller owns the topic: not a grant to anyone else.
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    state = healthy(model)
+    default = {
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["SNS:GetTopicAttributes", "SNS:Subscribe", "SNS:Publish"],
+        "Resource": topic,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}},
+    }
+    state.reads[("topic-policy", topic)] = policy.document([default])
+    found = {
+        c.id for c in checks.after_apply(expectations.expect(model), state) if c.status == "fail"
+    }
+    assert found == {"topic.s3-publish", "topic.control-subscribe"}
+
+
+def test_topic_statements_the_apply_replaces_and_a_deny_of_publishing(tmp_path):
+    model, topic = with_topic(model_of(tmp_path), leaving=False)
+    expected = expectations.expect(model)
+    state = healthy(model)
+    ours = policy.sns_topic_policy("aws", [CONTROL], topic, list(BUCKETS), ACCOUNT)
+    # An owner's Deny under Quilt's Sid: the apply replaces what holds that Sid.
+    revoke = {"Sid": domain.SNS_SUBSCRIBE_SID, "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic}  # fmt: skip
+    state.reads[("topic-policy", topic)] = policy.document([*ours["Statement"], revoke])
+    [(check_id, detail)] = failed(checks.before_apply(expected, state, "--config q.toml"))
+    assert check_id == "topic.apply-keeps-statements" and '"Effect": "Deny"' in detail
+    # That unconditional Deny also stops S3 publishing (and nothing else).
+    [(check_id, _)] = failed(checks.after_apply(expected, state))
+    assert check_id == "topic.s3-publish"

@@ -6,11 +6,12 @@ expectations (from the model) -> live (boto3 reads) -> checks (pure verdicts) ->
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from quilt_cross_account import config, importer
+from quilt_cross_account import config, domain, importer
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.verify import checks, expectations, live
 
@@ -37,6 +38,8 @@ def run(
 ) -> Outcome:
     if path is None:
         raise ConfigError(["--config: verify needs your config file"])
+    if region is not None and not re.fullmatch(domain.REGION_PATTERN, region):
+        raise ConfigError([f"--region: {region!r} is not an AWS region name such as 'us-east-1'"])
     model = config.load(path)
     expected = expectations.expect(model)
     where = region or model.region

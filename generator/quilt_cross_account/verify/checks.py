@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from quilt_cross_account import domain
+from quilt_cross_account import domain, policy
 from quilt_cross_account.importer import foreign_grants
 from quilt_cross_account.verify import statements as st
 from quilt_cross_account.verify.expectations import (
@@ -58,7 +58,8 @@ def before_apply(expected: Expectations, live: LiveState, config_hint: str) -> l
             found.append(_no_bucket(bucket))
             continue
         found.append(_keeps_bucket_statements(expected, bucket, current, config_hint))
-        found.append(_acl_grants(subject, live.get("acl", bucket.name), before=True))
+        if _acls_disabled(bucket):
+            found.append(_acl_grants(subject, live.get("acl", bucket.name), before=True))
     if expected.policy_mode == "managed":
         for topic in expected.topics:
             found.append(_keeps_topic_statements(expected, topic, live, config_hint))
@@ -90,7 +91,8 @@ def _bucket(expected: Expectations, bucket: BucketExpectation, live: LiveState) 
             )
         )
     ownership = live.get("ownership", bucket.name)
-    rules = [] if isinstance(ownership, Absent) else ownership["OwnershipControls"]["Rules"]
+    controls = {} if isinstance(ownership, Absent) else ownership.get("OwnershipControls") or {}
+    rules = controls.get("Rules") or []
     # No ownership controls behave as ObjectWriter, S3's setting before they existed.
     actual = rules[0].get("ObjectOwnership") if rules else "ObjectWriter"
     shown = actual if rules else "not set (ObjectWriter)"
@@ -104,8 +106,15 @@ def _bucket(expected: Expectations, bucket: BucketExpectation, live: LiveState) 
             f"{APPLY} (it sets {bucket.object_ownership})",
         )
     )
-    checks.append(_acl_grants(subject, live.get("acl", bucket.name), before=False))
+    if _acls_disabled(bucket):
+        checks.append(_acl_grants(subject, live.get("acl", bucket.name), before=False))
     return checks
+
+
+def _acls_disabled(bucket: BucketExpectation) -> bool:
+    """ACL grants matter where the apply disables ACLs; a bucket leaving Quilt for another
+    Object Ownership may grant with them again."""
+    return bucket.object_ownership == domain.OBJECT_OWNERSHIP
 
 
 def _missing_bucket(read: Any) -> bool:
@@ -127,18 +136,20 @@ def _quilt_statement(
 ) -> Check:
     subject = f"bucket {bucket.name}"
     ours = [s for s in st.statements(doc) if s.get("Sid") == domain.QUILT_SID]
+    if expected.policy_mode == "statement-only" and not ours:
+        # The user merged it by hand, perhaps under another Sid: find it by its meaning.
+        ours = [s for s in st.statements(doc) if not _statement_differences(expected, bucket, s)]
     if bucket.leaving:
         return _verdict(
             "bucket.quilt-statement",
             subject,
             not ours,
             "leaving: Quilt's statement is gone",
-            f"leaving, but the policy still has Quilt's statement ({domain.QUILT_SID})",
-            APPLY,
+            f"leaving, but the policy still has Quilt's statement ({_names(ours)})",
+            APPLY
+            if expected.policy_mode == "managed"
+            else "remove Quilt's statement from the bucket policy",
         )
-    if expected.policy_mode == "statement-only" and not ours:
-        # The user merged it by hand, perhaps under another Sid: find it by its meaning.
-        ours = [s for s in st.statements(doc) if not _statement_differences(expected, bucket, s)]
     fix = (
         APPLY
         if expected.policy_mode == "managed"
@@ -154,6 +165,17 @@ def _quilt_statement(
             fix,
         )
     differences = _statement_differences(expected, bucket, ours[0])
+    if not differences:
+        denied = _denied_to_quilt(expected, bucket, doc)
+        if denied:
+            return Check(
+                "bucket.quilt-statement",
+                subject,
+                "fail",
+                "Quilt's statement is there, but a Deny takes away " + _listed(denied),
+                "narrow that Deny so that it spares the control account(s), in the bucket "
+                f"policy and in {bucket.at}'s existing policy",
+            )
     return _verdict(
         "bucket.quilt-statement",
         subject,
@@ -162,6 +184,21 @@ def _quilt_statement(
         "Quilt's statement differs: " + "; ".join(differences),
         fix,
     )
+
+
+def _denied_to_quilt(
+    expected: Expectations, bucket: BucketExpectation, doc: Mapping[str, Any] | None
+) -> list[str]:
+    """`account: action` for each configured action an unconditional Deny takes away (bucket
+    actions on the bucket, the others on an object of it)."""
+    arn = domain.bucket_arn(expected.partition, bucket.name)
+    found: list[str] = []
+    for action in st.as_list(bucket.quilt_statement["Action"]):
+        resource = arn if "Bucket" in action else f"{arn}/object"
+        found += st.missing_grants(
+            doc, expected.control_account_ids, [action], resource, expected.partition
+        )
+    return found
 
 
 def _statement_differences(
@@ -247,10 +284,11 @@ def _keeps_bucket_statements(
             "pass",
             "statement-only: the module writes no bucket policy",
         )
+    # The apply replaces an earlier Quilt grant under Quilt's Sid; anything else is the owner's.
     live = [
         s
         for s in st.statements(None if isinstance(current, Absent) else current)
-        if s.get("Sid") != domain.QUILT_SID
+        if not (s.get("Sid") == domain.QUILT_SID and policy.is_replaceable_quilt_statement(dict(s)))
     ]
     lost = _absent_statements(live, st.statements(bucket.applied_policy), expected.partition)
     return _verdict(
@@ -403,7 +441,8 @@ def _advanced_covers(fields: Sequence[Mapping[str, Any]], arn_prefix: str) -> se
         name = str(item.get("Field"))
         if name not in _UNDERSTOOD_FIELDS or name in by_field:
             return set()
-        by_field[name] = item
+        # An operator with no values is no condition (an SDK may spell an unset one so).
+        by_field[name] = {k: v for k, v in item.items() if v not in ([], None)}
     category = by_field.get("eventCategory", {})
     kind = by_field.get("resources.type", {})
     if category.get("Equals") != ["Data"] or kind.get("Equals") != ["AWS::S3::Object"]:
@@ -497,18 +536,53 @@ def _topic(expected: Expectations, topic: TopicExpectation, live: LiveState) -> 
     if isinstance(current, Absent):
         return [Check("topic.exists", subject, "fail", "no such topic", f"check {topic.at}")]
     p = expected.partition
+    if not topic.buckets:  # every bucket of the topic is leaving: Quilt's statements go
+        ours = [s for s in st.statements(current) if s.get("Sid") in domain.SNS_QUILT_SIDS]
+        checks = [
+            _verdict(
+                "topic.quilt-statements",
+                subject,
+                not ours,
+                "its buckets are leaving: Quilt's statements are gone",
+                f"its buckets are leaving, but its policy still has {_names(ours)}",
+                APPLY
+                if expected.policy_mode == "managed"
+                else "remove Quilt's statements from the topic policy",
+            )
+        ]
+    else:
+        checks = _topic_grants(expected, topic, current)
+    if topic.owner_statements:
+        lost = _absent_statements(topic.owner_statements, st.statements(current), p)
+        checks.append(
+            _verdict(
+                "topic.owner-statements",
+                subject,
+                not lost,
+                f"all {len(topic.owner_statements)} owner statement(s) of the config are there",
+                f"owner statement(s) {_names(lost)} of the config are missing",
+                _topic_fix(expected),
+            )
+        )
+    return checks
+
+
+def _topic_fix(expected: Expectations) -> str:
+    if expected.policy_mode == "managed":
+        return APPLY
+    return "merge the module's `sns_topic_policies` output into the topic policy"
+
+
+def _topic_grants(expected: Expectations, topic: TopicExpectation, current: Any) -> list[Check]:
+    subject, p = f"topic {topic.arn}", expected.partition
     unpublished = [
         b for b in topic.buckets if not _may_publish(current, topic.arn, domain.bucket_arn(p, b))
     ]
     missing = st.missing_grants(
         current, expected.control_account_ids, domain.SNS_CONTROL_ACTIONS, topic.arn, p
     )
-    fix = (
-        APPLY
-        if expected.policy_mode == "managed"
-        else "merge the module's `sns_topic_policies` output into the topic policy"
-    )
-    checks = [
+    fix = _topic_fix(expected)
+    return [
         _verdict(
             "topic.s3-publish",
             subject,
@@ -526,35 +600,27 @@ def _topic(expected: Expectations, topic: TopicExpectation, live: LiveState) -> 
             fix,
         ),
     ]
-    if topic.owner_statements:
-        lost = _absent_statements(topic.owner_statements, st.statements(current), p)
-        checks.append(
-            _verdict(
-                "topic.owner-statements",
-                subject,
-                not lost,
-                f"all {len(topic.owner_statements)} owner statement(s) of the config are there",
-                f"owner statement(s) {_names(lost)} of the config are missing",
-                fix,
-            )
-        )
-    return checks
 
 
 def _may_publish(doc: Mapping[str, Any] | None, topic: str, bucket_arn: str) -> bool:
     """S3 may publish to the topic for this bucket: an Allow for the S3 service whose
-    aws:SourceArn condition (if any) matches the bucket."""
+    aws:SourceArn condition (if any) matches the bucket, and no unconditional Deny."""
+    if not st.allows(doc, domain.S3_SERVICE, "sns:Publish", topic, "", "Service"):
+        return False
     for statement in st.statements(doc):
         if statement.get("Effect") != "Allow" or not st.allows(
             {"Statement": [statement]}, domain.S3_SERVICE, "sns:Publish", topic, "", "Service"
         ):
             continue
+        condition = statement.get("Condition") or {}
+        if not isinstance(condition, Mapping):
+            continue  # not a condition IAM would accept: never a grant
         sources = [
             str(value)
-            for operator, tests in (statement.get("Condition") or {}).items()
+            for operator, tests in condition.items()
             if operator.removesuffix("IfExists")
             in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
-            for key, values in tests.items()
+            for key, values in (tests.items() if isinstance(tests, Mapping) else [])
             if key.lower() == "aws:sourcearn"
             for value in st.as_list(values)
         ]
@@ -591,7 +657,12 @@ def _keeps_topic_statements(
     current = live.get("topic-policy", topic.arn)
     if isinstance(current, Absent):
         return Check("topic.exists", subject, "fail", "no such topic", f"check {topic.at}")
-    kept = [s for s in st.statements(current) if s.get("Sid") not in domain.SNS_QUILT_SIDS]
+    # The apply replaces Quilt's Allows; an owner's Deny under Quilt's Sids would be lost.
+    kept = [
+        s
+        for s in st.statements(current)
+        if s.get("Sid") not in domain.SNS_QUILT_SIDS or s.get("Effect") != "Allow"
+    ]
     lost = _absent_statements(kept, topic.owner_statements, expected.partition)
     return _verdict(
         "topic.apply-keeps-statements",

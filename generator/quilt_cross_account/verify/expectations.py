@@ -37,7 +37,8 @@ class TrailExpectation:
 @dataclass(frozen=True)
 class LogBucketExpectation:
     name: str | None  # None: the trail's own bucket, learnt from the trail (mode "external")
-    ours: bool  # in this account because the module's trail writes to it (mode "create")
+    ours: bool  # the module creates it and writes its policy (create_log_bucket); else the
+    # user's, perhaps in another (logging) account
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def expect(model: DataAccountSetup) -> Expectations:
                 log_bucket_name=trail.log_bucket_name,
             ),
         )
-        log_bucket = LogBucketExpectation(trail.log_bucket_name, trail.mode == "create")
+        log_bucket = LogBucketExpectation(trail.log_bucket_name, trail.creates_log_bucket)
     elif trail.log_bucket_name is not None:
         log_bucket = LogBucketExpectation(trail.log_bucket_name, False)
     existing_topics = dict(model.topic_policies)

@@ -199,6 +199,12 @@ def _run_all(reads: list[_Read], state: LiveState, progress: TextIO | None) -> N
             with lock:
                 state.problems.append(f"{item.at}: {item.action} failed: {_reason(exc)}")
             return
+        except KeyError as exc:  # a response without a key AWS documents: nothing to judge
+            with lock:
+                state.problems.append(
+                    f"{item.at}: {item.action} failed: unexpected response (no {exc})"
+                )
+            return
         with lock:
             state.reads[(item.kind, item.name)] = value
 

@@ -4,8 +4,9 @@ principal do an action on a resource.
 AWS stores a policy in its own spelling (a one-element list may come back as a string, an
 account id as its root ARN, keys in any order), so statements are compared in one canonical
 form. The grant check is deliberately conservative: it follows Allow and unconditional Deny
-statements with `*`/`?` wildcards, and treats NotPrincipal/NotAction/NotResource as granting
-nothing; conditions on an Allow are not evaluated (the checks say so where it matters).
+statements with `*`/`?` wildcards; NotPrincipal/NotAction/NotResource grant nothing in an Allow
+and, in a Deny, take away everything they do not name; conditions on an Allow are not
+evaluated (the checks say so where it matters).
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def principals(statement: Statement, kind: str, partition: str) -> set[str]:
-    """The statement's principals of one kind ("AWS", "Service"), account ids as root ARNs;
-    a bare "*" counts as everyone of every kind."""
-    found = statement.get("Principal")
+def principals(statement: Statement, kind: str, partition: str, key: str = "Principal") -> set[str]:
+    """The statement's principals (or NotPrincipals) of one kind ("AWS", "Service"), account
+    ids as root ARNs; a bare "*" counts as everyone of every kind."""
+    found = statement.get(key)
     if found == "*":
         return {"*"}
     if not isinstance(found, Mapping):
@@ -83,16 +84,47 @@ def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
 def _covers(
     statement: Statement, who: str, kind: str, action: str, resource: str, partition: str
 ) -> bool:
-    if "NotPrincipal" in statement or "NotAction" in statement or "NotResource" in statement:
+    """Whether the statement applies to `who` doing `action` on `resource`. A Deny applies to
+    everything its NotPrincipal/NotAction/NotResource does not name; an Allow with one of them
+    is not counted (never a false pass)."""
+    if statement.get("Effect") != "Deny" and any(
+        key in statement for key in ("NotPrincipal", "NotAction", "NotResource")
+    ):
         return False
-    named = principals(statement, kind, partition)
-    if not ({"*", who} & named):
-        return False
-    actions = [str(a) for a in as_list(statement.get("Action", []))]
-    if not any(wildcard_match(a, action, ignore_case=True) for a in actions):
-        return False
-    resources = [str(r) for r in as_list(statement.get("Resource", []))]
-    return any(wildcard_match(r, resource) for r in resources)
+    return (
+        _names_principal(statement, who, kind, partition)
+        and _names(statement, "Action", action, ignore_case=True)
+        and _names(statement, "Resource", resource)
+    )
+
+
+def _names_principal(statement: Statement, who: str, kind: str, partition: str) -> bool:
+    """Whether the statement's principals include `who`. Quilt acts through roles of the
+    control account (`who` is its root): a Deny naming any principal of that account may
+    take Quilt's access away, and one sparing any of them (NotPrincipal) may spare it."""
+    key = "NotPrincipal" if "NotPrincipal" in statement else "Principal"
+    named = principals(statement, kind, partition, key)
+    if kind == "AWS" and statement.get("Effect") == "Deny":
+        account = who.split(":")[4]
+        hit = bool(named & {"*", who}) or any(_account_of(p) == account for p in named)
+    elif kind == "AWS" and "Condition" in statement:
+        # Everyone on a condition (SNS's default policy: if the caller owns the topic) is
+        # not a grant to this account.
+        hit = who in named
+    else:
+        hit = bool(named & {"*", who})
+    return hit if key == "Principal" else not hit
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _names(statement: Statement, key: str, value: str, ignore_case: bool = False) -> bool:
+    excluded = f"Not{key}" in statement
+    patterns = [str(p) for p in as_list(statement.get(f"Not{key}" if excluded else key, []))]
+    return excluded != any(wildcard_match(p, value, ignore_case) for p in patterns)
 
 
 def allows(
