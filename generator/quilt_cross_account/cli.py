@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(read-only calls; README: verify) and check each against the config: after "
         "`terraform apply` (default), that Quilt will work; with --before-apply, that the "
         "apply removes no statement the owner has.",
-        epilog=f"exit codes: {EXIT_OK} every check passed; {EXIT_CHECK_FAILED} a check failed; "
+        epilog=f"exit codes: {EXIT_OK} no check failed (some may be not checked); "
+        f"{EXIT_CHECK_FAILED} a check failed; "
         f"{EXIT_USAGE} config error; {EXIT_AWS} AWS read failure (nothing judged)",
     )
     verify.add_argument("--config", type=Path, required=True, help="your TOML config")
