@@ -456,32 +456,23 @@ def run(
     every account succeeded. A fleet account is read with its own `profile` (else `profile`),
     through its `role_arn` when it has one, and only when the credentials are its account's."""
     plans = plan_accounts(path, policies_dir)
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
     snaps: list[Snapshot] = []
     problems: list[str] = []
     for plan in plans:
         prefix = f"{plan.label}: " if plan.label else ""
         try:
-            session = account_session(
-                boto3,
+            boto_session = account_session(
                 profile=plan.profile or profile,
+                profile_key="profile" if plan.profile else "--profile",
                 role_arn=plan.role_arn,
                 account_id=plan.account_id,
                 region=region or plan.model.region,
+                command="import-policies",
             )
         except AwsReadError as exc:
             problems += [f"{prefix}{line}" for line in exc.problems]
             continue
-        except ClientError as exc:
-            problems.append(prefix + _describe("credentials", "sts", exc))
-            continue
-        except BotoCoreError as exc:  # e.g. the profile does not exist
-            key = "profile" if plan.profile else "--profile"
-            problems.append(f"{prefix}{key}: {_one_line(str(exc))}")
-            continue
-        snap = read(plan.model, session)
+        snap = read(plan.model, boto_session)
         problems += [f"{prefix}{line}" for line in snap.problems]
         snaps.append(snap)
     if problems:
@@ -494,38 +485,65 @@ def run(
 
 
 def account_session(
-    boto3: Any,
     *,
     profile: str | None,
     role_arn: str | None,
     account_id: str | None,
     region: str,
+    command: str,
+    profile_key: str = "--profile",
 ) -> Any:
-    """A data account's boto3 session: its profile, its role assumed, its account checked
-    (AwsReadError when the credentials are another account's; boto3's errors otherwise)."""
-    session = boto3.Session(profile_name=profile, region_name=region)
-    if role_arn is not None:
-        answer = session.client("sts").assume_role(
-            RoleArn=role_arn, RoleSessionName=f"{domain.GENERATOR_NAME}-import"
-        )
-        credentials = answer["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region,
-        )
-    if account_id is not None:
-        # Like the roots' allowed_account_ids: never read another account's buckets.
-        caller = session.client("sts").get_caller_identity()["Account"]
-        if caller != account_id:
-            raise AwsReadError(
-                [
-                    f"account_id: the credentials are for account {caller}, not "
-                    f"{account_id}; nothing was read (set this account's profile or role_arn)"
-                ]
+    """A data account's boto3 session: its profile, its role assumed (STS AssumeRole), its
+    account checked; AwsReadError when that fails or the credentials are another account's."""
+    base = session(profile, region, command, profile_key)
+    if role_arn is None and account_id is None:
+        return base  # a single-account config: boto3's chain, as it is
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if role_arn is not None:
+            answer = base.client("sts").assume_role(
+                RoleArn=role_arn, RoleSessionName=f"{domain.GENERATOR_NAME}-{command}"
             )
-    return session
+            credentials = answer["Credentials"]
+            base = boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=region,
+            )
+        caller = base.client("sts").get_caller_identity()["Account"]
+    except ClientError as exc:
+        raise AwsReadError(
+            [_describe("role_arn" if role_arn else profile_key, "sts", exc)]
+        ) from None
+    except BotoCoreError as exc:
+        raise AwsReadError([f"{profile_key}: {_one_line(str(exc))}"]) from None
+    if account_id is not None and caller != account_id:
+        # Like the roots' allowed_account_ids: never read another account's buckets.
+        raise AwsReadError(
+            [
+                f"account_id: the credentials are for account {caller}, not {account_id}; "
+                "nothing was read (set this account's profile or role_arn)"
+            ]
+        )
+    return base
+
+
+def session(profile: str | None, region: str, command: str, profile_key: str = "--profile") -> Any:
+    """A boto3 session for the data account; a missing boto3 or profile is one line."""
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        raise ConfigError(
+            [f"{command} needs boto3: pip install 'quilt-cross-account[import]'"]
+        ) from None
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except BotoCoreError as exc:  # e.g. the profile does not exist
+        raise AwsReadError([f"{profile_key}: {_one_line(str(exc))}"]) from None
 
 
 def _code(exc: Any) -> str:
@@ -536,14 +554,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(at: str, action: str, exc: Any) -> str:
+def error_of(exc: Any) -> tuple[str, str]:
+    """A botocore ClientError's code and one-line message."""
     error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
+    code = str(error.get("Code", "Unknown"))
     message = _one_line(str(error.get("Message", "")))  # one line per problem
     # Some endpoints answer a JSON API with an XML error body that botocore leaves unparsed.
     embedded = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", message)
     if embedded:
         code, message = embedded.groups()
+    return code, message
+
+
+def _describe(at: str, action: str, exc: Any) -> str:
+    code, message = error_of(exc)
     hint = (
         " (check the credentials' permissions for this account)" if "AccessDenied" in code else ""
     )

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account import config, domain, errors, offboarding, version, writer
 from quilt_cross_account.construct.values import (
     STACK_CONSTRUCT_ID,
     bucket_logical_id,
@@ -147,9 +147,12 @@ def run(args: argparse.Namespace) -> int:
             directory_of=lambda name: str(out / "stacks" / stack_name(name)),
             way_out=f"delete {out} (main.py rebuilds it whole)",
         )
+        warning = version.newer_tree_warning(writer.produced_by(out, render.OWNED_DIRS))
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
+    if warning:
+        print(warning, file=sys.stderr)
     try:
         synthesize(model, files, out)
     except errors.OutputError as exc:
