@@ -23,9 +23,9 @@ from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import Fleet
 from quilt_cross_account.terraform import render
 
+from tests.aws_server import _free_port
 from tests.cdktf_fixtures import synthesized_fleet, terraform_config
 from tests.standin.harness import Terraform, TerraformError
-from tests.test_import import _free_port
 from tests.test_main_app import run_main
 from tests.test_parity import resource_values
 from tests.test_terraform_module import ALL_OUTPUTS
