@@ -34,10 +34,10 @@ class ProviderState:
             if known(role) and role and len(role.split(":")) > 4:
                 self.assumed_account = role.split(":")[4]
         allowed = config.get("allowed_account_ids")
-        if known(allowed) and allowed is not None:
+        if known(allowed):
             self.allowed_account_ids = sorted(allowed)
         forbidden = config.get("forbidden_account_ids")
-        if known(forbidden) and forbidden is not None:
+        if known(forbidden):
             self.forbidden_account_ids = sorted(forbidden)
 
     def account_problem(self) -> str | None:
