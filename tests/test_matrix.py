@@ -17,10 +17,12 @@ which turns that skip into a failure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,7 +30,7 @@ from typing import Any, NamedTuple
 import pytest
 from quilt_cross_account.terraform import render
 
-from tests.standin import versions
+from tests.standin import extract_schema, versions
 from tests.standin.harness import Terraform, TerraformError
 from tests.util import EXAMPLES, REPO
 
@@ -327,3 +329,57 @@ def test_init_refuses_a_served_version_the_constraint_excludes(harnesses):
                 harness.init(module)
         else:
             assert harness.validate(module) == []
+
+
+# --------------------------------------------------------------------------- both binding families
+
+CDKTF_JS = b"""class S3BucketPolicy extends cdktf.TerraformResource {
+}
+exports.S3BucketPolicy = S3BucketPolicy;
+S3BucketPolicy.tfResourceType = "aws_s3_bucket_policy";
+"""
+CDKTN_JS = b"""class S3BucketPolicyPolicyOutputReference extends cdktn.ComplexObject {
+}
+class S3BucketPolicy extends cdktn.TerraformResource {
+    static tfResourceType = "aws_s3_bucket_policy";
+}
+"""
+
+
+@pytest.mark.parametrize("js", [CDKTF_JS, CDKTN_JS], ids=["cdktf", "cdktn"])
+def test_the_extractor_reads_the_compiled_code_of_both_families(js):
+    found = extract_schema._identify(js)
+    assert found == ("resource", "aws_s3_bucket_policy", "S3BucketPolicy")
+
+
+def test_the_extractor_drops_either_core_libraries_resolvable():
+    for core in ("cdktf", "cdktn"):
+        union = {"union": {"types": [{"primitive": "string"}, {"fqn": f"{core}.IResolvable"}]}}
+        assert extract_schema._unwrap(union) == {"primitive": "string"}
+
+
+@pytest.mark.parametrize(
+    ("package", "family"),
+    [
+        ("cdktf_cdktf_provider_aws", "cdktf-cdktf-provider-aws"),
+        ("cdktn_provider_aws", "cdktn-provider-aws"),
+    ],
+)
+def test_a_wheel_names_its_family_and_version(tmp_path, package, family):
+    wheel = tmp_path / f"{package}-1.2.3-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{package}/_jsii/provider-aws@1.2.3.jsii.tgz", b"tarball")
+        archive.writestr(f"{package}/__init__.py", b"")
+    bindings = extract_schema.wheel_bindings(wheel)
+    assert (bindings.family.distribution, bindings.version) == (family, "1.2.3")
+    provenance = bindings.provenance()
+    assert provenance["tarball_sha256"] == hashlib.sha256(b"tarball").hexdigest()
+    assert provenance["wheel_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def test_a_wheel_of_another_binding_is_refused(tmp_path):
+    wheel = tmp_path / "other-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("other_provider_aws/_jsii/provider-aws@1.0.jsii.tgz", b"tarball")
+    with pytest.raises(ValueError, match="no provider-aws jsii tarball of a known binding family"):
+        extract_schema.wheel_bindings(wheel)
