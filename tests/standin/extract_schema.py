@@ -11,8 +11,9 @@ tarball the binding ships (`<package>/_jsii/provider-aws@<version>.jsii.tgz`):
 Provider facts found in neither (defaults, max items, allowed values, ForceNew) come from OVERLAY.
 
 The default is schema.json from the installed cdktf binding (the one the project pins); the other
-schemas of the compatibility matrix (schemas/, see tests/standin/schemas.py) come from a downloaded
-wheel, and each file records where it came from (package, version, provider version, sha256).
+schemas of the compatibility matrix (schemas/aws-<provider version>.json, see versions.py) come
+from a downloaded wheel. Each file records its source: package, version, provider version and
+the sha256 of the jsii tarball (and of the wheel).
 
 Usage: python -m tests.standin.extract_schema [--check]
        python -m tests.standin.extract_schema --wheel WHEEL --output tests/standin/schemas/X.json
