@@ -305,6 +305,20 @@ def test_installed_command_generates_and_checks(installed, elsewhere, checkout):
     assert "\n-# hand edit\n" in drift.stdout
 
 
+def test_installed_without_boto3_verify_and_import_say_what_to_install(installed, elsewhere):
+    config = elsewhere / "quilt.toml"
+    config.write_text(
+        'control_account_ids = ["111122223333"]\nbuckets = ["data-bucket"]\n'
+        '[cloudtrail]\nmode = "none"\n'
+    )
+    for command in ("verify", "import-policies"):
+        result = run(installed / "quilt-cross-account", command, "--config", config, cwd=elsewhere)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == (
+            f"error: {command} needs boto3: pip install 'quilt-cross-account[import]'\n"
+        )
+
+
 def test_installed_package_is_quilt_cross_account_only(installed, elsewhere):
     python = installed / "python"
     no_generator = run(python, "-c", "import generator", cwd=elsewhere)

@@ -333,10 +333,12 @@ class Terraform:
         vars: Mapping[str, str] | None = None,
         allow_warnings: Iterable[str] = (),
         destroy: bool = False,
+        refresh: bool = True,
     ) -> dict[str, Any]:
         """`terraform plan -out` then `show -json` of that plan; raises TerraformError on errors.
 
-        With `destroy`, the plan of `terraform destroy`."""
+        With `destroy`, the plan of `terraform destroy`; without `refresh`, `-refresh=false`
+        (the state is taken as it is: no read per resource)."""
         self._ensure_init(directory)
         plan_path = Path(tempfile.mkdtemp(dir=self.base / "tmp")) / PLAN_FILE
         result = self._run(
@@ -345,6 +347,7 @@ class Terraform:
             json=True,
             out=str(plan_path),
             destroy=destroy or None,
+            refresh=None if refresh else False,
             vars=dict(vars) if vars else None,
             var_files=list(var_files) if var_files else None,
         )
