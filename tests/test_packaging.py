@@ -56,7 +56,7 @@ PACKAGE_DATA = {
     "quilt_cross_account/terraform/templates/module/outputs.tf.j2",
     "quilt_cross_account/terraform/templates/module/variables.tf.j2",
     "quilt_cross_account/terraform/templates/module/versions.tf.j2",
-    "quilt_cross_account/terraform/templates/module/tests/quilt_cross_account.tftest.hcl.j2",
+    "quilt_cross_account/terraform/templates/module/tftest/quilt_cross_account.tftest.hcl.j2",
     "quilt_cross_account/terraform/templates/root/main.tf.j2",
     "quilt_cross_account/terraform/templates/root/cloudtrail/README.md.j2",
     "quilt_cross_account/terraform/templates/root/cloudtrail/trail-snippet.tf.j2",
