@@ -551,3 +551,57 @@ def test_fleet_wide_flags_apply_to_every_root(tmp_path, capsys):
         "error: data_accounts[0].role_arn: 'arn:aws:iam::444455556666:role/terraform' is not in "
         "partition 'aws-cn'" in err
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# verify: account by account, each with its own credentials
+
+
+def _verify(env: dict[str, str], path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quilt_cross_account", "verify", "--config", str(path), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_verify_checks_each_account_with_its_credentials(two_accounts, tmp_path):
+    path = write_config(tmp_path, IMPORT_FLEET)
+    # Before importing, each account's apply would drop its owner's statement.
+    before = _verify(two_accounts, path, "--before-apply", "--json")
+    assert before.returncode == 1, before.stderr
+    doc = json.loads(before.stdout)
+    assert [a["name"] for a in doc["accounts"]] == ["first", "other"]
+    assert [a["account_id"] for a in doc["accounts"]] == [DEFAULT, OTHER]
+    for account, bucket in zip(doc["accounts"], ("first-data", "other-data"), strict=True):
+        failed = [(c["id"], c["subject"]) for c in account["checks"] if c["status"] == "fail"]
+        assert failed == [("bucket.apply-keeps-statements", f"bucket {bucket}")]
+    assert _import(two_accounts, path).returncode == 0
+    assert _verify(two_accounts, path, "--before-apply").returncode == 0
+    # Not applied yet: each account fails its own Quilt statement, under its own heading.
+    after = _verify(two_accounts, path)
+    assert after.returncode == 1
+    lines = after.stdout.splitlines()
+    assert lines[0] == f"== data account first ({DEFAULT})"
+    assert f"== data account other ({OTHER})" in lines
+    assert lines[-1].endswith(" in 2 data accounts")
+    assert sum(line.startswith("FAIL") and "bucket.quilt-statement" in line for line in lines) == 2
+
+
+def test_verify_refuses_another_accounts_credentials_and_still_checks_the_rest(
+    two_accounts, tmp_path
+):
+    text = IMPORT_FLEET.replace(f'role_arn = "arn:aws:iam::{OTHER}:role/terraform"\n', "")
+    path = write_config(tmp_path, text)
+    result = _verify(two_accounts, path, "--json")
+    assert result.returncode == 3
+    doc = json.loads(result.stdout)
+    first, other = doc["accounts"]
+    assert first["checks"] and not first["errors"]
+    assert other["checks"] == [] and other["errors"] == [
+        f"data_accounts other: account_id: the credentials are for account {DEFAULT}, not "
+        f"{OTHER}; nothing was read (set this account's profile or role_arn)"
+    ]
+    assert "accounts with a failed read were not checked" in result.stderr

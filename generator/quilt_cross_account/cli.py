@@ -153,7 +153,7 @@ def verify(args: argparse.Namespace) -> int:
     from quilt_cross_account.verify import live, report
 
     try:
-        outcome = verify_module.run(
+        run = verify_module.run(
             args.config, args.profile, args.region, args.before_apply, live.progress_stream()
         )
     except errors.ConfigError as exc:
@@ -163,19 +163,20 @@ def verify(args: argparse.Namespace) -> int:
         errors.report(exc)
         return EXIT_AWS
     if args.json:
-        print(
-            report.document(
-                outcome.mode, outcome.account_id, outcome.region, outcome.checks, outcome.errors
-            )
-        )
-    else:
-        for line in report.text(outcome.checks) if not outcome.errors else []:
+        print(report.document(run))
+    elif not (run.errors and not run.fleet):
+        for line in report.text(run):
             print(line)
-    if outcome.errors:
-        errors.report_problems(outcome.errors)
-        print("nothing was checked: every read must succeed first", file=sys.stderr)
+    if run.errors:
+        errors.report_problems(run.errors)
+        judged = (
+            "nothing was checked"
+            if not run.fleet
+            else "accounts with a failed read were not checked"
+        )
+        print(f"{judged}: every read must succeed first", file=sys.stderr)
         return EXIT_AWS
-    return EXIT_CHECK_FAILED if outcome.failed else EXIT_OK
+    return EXIT_CHECK_FAILED if run.failed else EXIT_OK
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, object]:
