@@ -1,6 +1,6 @@
 """The two renderers agree: Terraform core plans the HCL module (called as the generator's root
-does) and the CDKTF stack (cdk.tf.json) for the same config, and both plans hold the same
-resource values and outputs."""
+does) and the CDK stack (cdk.tf.json, synthesized by each CDK family: `cdk`) for the same
+config, and both plans hold the same resource values and outputs."""
 
 from __future__ import annotations
 
@@ -151,29 +151,33 @@ def resource_values(module: dict[str, Any]) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def plans(terraform: Terraform):
-    cache: dict[str, tuple[dict, dict]] = {}
+    """(module plan, stack plan) of a config; the module's is planned once for both families."""
+    models: dict[str, tuple[DataAccountSetup, dict]] = {}
+    stacks: dict[tuple[str, str], dict] = {}
 
-    def plan(name: str) -> tuple[dict, dict]:
-        if name not in cache:
+    def plan(name: str, cdk: str) -> tuple[dict, dict]:
+        if name not in models:
             work = Path(tempfile.mkdtemp(prefix="parity-", dir=terraform.base / "work"))
             model = model_for(name, work)
             writer.write(work, render.render(model), OWNED)
             root = work / render.ROOT_DIR
             (root / "all_outputs.tf").write_text(ALL_OUTPUTS)
-            stack_dir = work / "stack"
-            stack_dir.mkdir()
+            models[name] = (model, terraform.plan(root))
+        model, module_plan = models[name]
+        if (name, cdk) not in stacks:
+            stack_dir = Path(tempfile.mkdtemp(prefix=f"parity-{cdk}-", dir=terraform.base / "work"))
             (stack_dir / "cdk.tf.json").write_text(
-                json.dumps(terraform_config(synthesized(model)[2]))
+                json.dumps(terraform_config(synthesized(model, cdk)[2]))
             )
-            cache[name] = (terraform.plan(root), terraform.plan(stack_dir))
-        return cache[name]
+            stacks[name, cdk] = terraform.plan(stack_dir)
+        return module_plan, stacks[name, cdk]
 
     return plan
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_module_and_stack_plan_the_same_resources(plans, name):
-    module_plan, stack_plan = plans(name)
+def test_module_and_stack_plan_the_same_resources(plans, name, cdk):
+    module_plan, stack_plan = plans(name, cdk)
     module_resources = resource_values(module_plan["planned_values"]["root_module"])
     stack_resources = resource_values(stack_plan["planned_values"]["root_module"])
     assert module_resources, "nothing planned"
@@ -183,8 +187,8 @@ def test_module_and_stack_plan_the_same_resources(plans, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_module_and_stack_have_the_same_outputs(plans, name):
-    module_plan, stack_plan = plans(name)
+def test_module_and_stack_have_the_same_outputs(plans, name, cdk):
+    module_plan, stack_plan = plans(name, cdk)
     module_outputs = module_plan["output_changes"]["module"]["after"]
     # after_unknown is False when nothing is unknown, else a map of the unknown outputs.
     module_unknown = module_plan["output_changes"]["module"]["after_unknown"] or {}
