@@ -23,14 +23,15 @@ gallery: $(VENV)/.base
 
 # Set up with the test, import and CDK extras (both families: CDKTF and CDK Terrain), then run
 # every check CI runs. The pure tests run first, on their own (as in test-fast), then every
-# other test.
+# other test, with both CDK families required (tests/cdktf_fixtures.py).
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/quilt-cross-account generate --check
 	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m pure
-	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m "not pure"
+	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required QUILT_CROSS_ACCOUNT_CDK_TESTS=required \
+		$(BIN)/python -m pytest -q -m "not pure"
 
 # The fast inner loop: only the tests marked pure (no Terraform core, jsii/CDKTF or moto).
 # The session blocks those packages, so a test missing its marker fails (tests/markers.py).
