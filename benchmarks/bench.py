@@ -180,7 +180,81 @@ def bench_plan(work: Path, runs: int) -> list[Measurement]:
     return rows
 
 
-SECTIONS = {"generate": bench_generate, "cdktf": bench_cdktf, "plan": bench_plan}
+def _deploy(env: dict[str, str], cfg: Path) -> None:
+    """What an apply of `cfg` leaves on the moto server, written from the model."""
+    import boto3
+
+    sys.path.insert(0, str(REPO))
+    from quilt_cross_account import cloudtrail, config, policy
+
+    model = config.load(cfg)
+    kwargs = {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": "us-east-1",
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+    s3 = boto3.client("s3", **kwargs)
+    for bucket in model.bucket_names:
+        s3.create_bucket(Bucket=bucket)
+        doc = policy.bucket_policy("aws", model.control_account_ids, model.actions, bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+    trail = model.cloudtrail
+    if trail.mode == "create" and trail.selectors is not None and trail.log_bucket_name:
+        account = boto3.client("sts", **kwargs).get_caller_identity()["Account"]
+        log = trail.log_bucket_name
+        s3.create_bucket(Bucket=log)
+        doc = policy.log_bucket_policy(
+            "aws", model.control_account_ids, log, account, trail.trail_name
+        )
+        s3.put_bucket_policy(Bucket=log, Policy=json.dumps(doc))
+        client = boto3.client("cloudtrail", **kwargs)
+        client.create_trail(
+            Name=trail.trail_name,
+            S3BucketName=log,
+            IsMultiRegionTrail=trail.is_multi_region_trail,
+            EnableLogFileValidation=trail.enable_log_file_validation,
+        )
+        client.put_event_selectors(
+            TrailName=trail.trail_name, **cloudtrail.api_selectors(trail.selectors)
+        )
+        client.start_logging(Name=trail.trail_name)
+
+
+def bench_verify(work: Path, runs: int) -> list[Measurement]:
+    """`verify` against a local moto server (IAM enforced) holding the applied state."""
+    sys.path.insert(0, str(REPO))
+    from tests.aws_server import server
+
+    home = work / "aws-home"
+    home.mkdir(exist_ok=True)
+    with server(home) as aws:
+        env = {**os.environ, **aws}
+        rows = [
+            measure('bare `python -c "import boto3"`', [PYTHON, "-c", "import boto3"], work, runs)
+        ]
+        for buckets in (1, 100, 500):
+            mode = trail_mode(buckets)
+            cfg = config_file(work, buckets, mode)
+            # Each size gets its own bucket names, so the server holds only what it checks.
+            cfg.write_text(cfg.read_text().replace('"bucket-', f'"b{buckets}-'))
+            _deploy(aws, cfg)
+            command = [PYTHON, "-m", "quilt_cross_account", "verify", "--config", str(cfg)]
+            label = f"`verify`, {buckets:,} buckets (trail {mode}), moto on 127.0.0.1"
+            rows.append(measure(label, command, REPO, runs, env))
+    return rows
+
+
+SECTIONS = {
+    "generate": bench_generate,
+    "cdktf": bench_cdktf,
+    "plan": bench_plan,
+    "verify": bench_verify,
+}
 
 
 def table(rows: list[Measurement], baseline: Measurement | None) -> str:

@@ -7,10 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account import config, domain, errors, offboarding, version, writer
 from quilt_cross_account import importer as importer_module
 from quilt_cross_account.config import locations
-from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from quilt_cross_account.errors import (
+    EXIT_AWS,
+    EXIT_CHECK_FAILED,
+    EXIT_DRIFT,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from quilt_cross_account.terraform import render
 
 
@@ -21,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         "buckets in this (data) account.",
         epilog=errors.EXIT_CODES_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version.current()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     generate = commands.add_parser(
         "generate",
@@ -85,6 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="only checked: must be the directory generate reads (existing_policies_dir, else "
         f"{locations.DEFAULT_POLICIES_DIR}/ beside the config); set it in the config instead",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="check the live account against the config (read-only)",
+        description="Read the configured buckets' policies, Object Ownership and ACLs, the "
+        "trail, its selectors and log bucket policy, the SNS topic and KMS key policies "
+        "(read-only calls; README: verify) and check each against the config: after "
+        "`terraform apply` (default), that Quilt will work; with --before-apply, that the "
+        "apply removes no statement the owner has.",
+        epilog=f"exit codes: {EXIT_OK} no check failed (some may be not checked); "
+        f"{EXIT_CHECK_FAILED} a check failed; "
+        f"{EXIT_USAGE} config error; {EXIT_AWS} AWS read failure (nothing judged)",
+    )
+    verify.add_argument("--config", type=Path, required=True, help="your TOML config")
+    verify.add_argument("--profile", help="AWS profile of the data account")
+    verify.add_argument("--region", help="AWS region (default: the config's region)")
+    verify.add_argument("--json", action="store_true", help="print one JSON document")
+    verify.add_argument(
+        "--before-apply",
+        action="store_true",
+        help="check that the apply keeps every live statement instead",
+    )
     return parser
 
 
@@ -92,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "import-policies":
         return errors.guarded(lambda: import_policies(args))
+    if args.command == "verify":
+        return errors.guarded(lambda: verify(args))
     return errors.guarded(lambda: generate(args))
 
 
@@ -108,6 +138,36 @@ def import_policies(args: argparse.Namespace) -> int:
     for line in report:
         print(line)
     return EXIT_OK
+
+
+def verify(args: argparse.Namespace) -> int:
+    from quilt_cross_account import verify as verify_module
+    from quilt_cross_account.verify import live, report
+
+    try:
+        outcome = verify_module.run(
+            args.config, args.profile, args.region, args.before_apply, live.progress_stream()
+        )
+    except errors.ConfigError as exc:
+        errors.report(exc)
+        return EXIT_USAGE
+    except errors.AwsReadError as exc:
+        errors.report(exc)
+        return EXIT_AWS
+    if args.json:
+        print(
+            report.document(
+                outcome.mode, outcome.account_id, outcome.region, outcome.checks, outcome.errors
+            )
+        )
+    else:
+        for line in report.text(outcome.checks) if not outcome.errors else []:
+            print(line)
+    if outcome.errors:
+        errors.report_problems(outcome.errors)
+        print("nothing was checked: every read must succeed first", file=sys.stderr)
+        return EXIT_AWS
+    return EXIT_CHECK_FAILED if outcome.failed else EXIT_OK
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, object]:
@@ -131,13 +191,21 @@ def generate(args: argparse.Namespace) -> int:
             force=args.force,
         )
         records = {render.ROOT_DIR: offboarding.record(model)}
+        produced = writer.produced_by(args.out, render.OWNED_DIRS)
+        warning = version.newer_tree_warning(produced)
+        if warning:
+            print(warning, file=sys.stderr)
         if args.check:
             drift = writer.check(args.out, files, render.OWNED_DIRS, records)
             if drift is None:
                 print(f"up to date: {', '.join(render.OWNED_DIRS)}")
                 return EXIT_OK
             sys.stdout.write(drift.diff)
-            print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
+            by = "" if produced is None else f" (generated by {version.describe(produced)})"
+            print(
+                f"{len(drift.changed)} generated file(s) differ{by}; run generate",
+                file=sys.stderr,
+            )
             return EXIT_DRIFT
         writer.write(
             args.out,

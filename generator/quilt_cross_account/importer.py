@@ -384,17 +384,25 @@ def run(
     path: Path | None, profile: str | None, region: str | None, policies_dir: str | None
 ) -> list[str]:
     model, targets = plan_targets(path, policies_dir)
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region or model.region)
-    except BotoCoreError as exc:  # e.g. the profile does not exist
-        raise AwsReadError([f"--profile: {_one_line(str(exc))}"]) from None
-    snap = read(model, session)
+    snap = read(model, session(profile, region or model.region, "import-policies"))
     if snap.problems:
         raise AwsReadError(snap.problems)
     return save(snap, targets, model.partition)
+
+
+def session(profile: str | None, region: str, command: str) -> Any:
+    """A boto3 session for the data account; a missing boto3 or profile is one line."""
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        raise ConfigError(
+            [f"{command} needs boto3: pip install 'quilt-cross-account[import]'"]
+        ) from None
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except BotoCoreError as exc:  # e.g. the profile does not exist
+        raise AwsReadError([f"--profile: {_one_line(str(exc))}"]) from None
 
 
 def _code(exc: Any) -> str:
@@ -405,14 +413,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(at: str, action: str, exc: Any) -> str:
+def error_of(exc: Any) -> tuple[str, str]:
+    """A botocore ClientError's code and one-line message."""
     error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
+    code = str(error.get("Code", "Unknown"))
     message = _one_line(str(error.get("Message", "")))  # one line per problem
     # Some endpoints answer a JSON API with an XML error body that botocore leaves unparsed.
     embedded = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", message)
     if embedded:
         code, message = embedded.groups()
+    return code, message
+
+
+def _describe(at: str, action: str, exc: Any) -> str:
+    code, message = error_of(exc)
     hint = (
         " (check the credentials' permissions for this account)" if "AccessDenied" in code else ""
     )

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account import config, domain, errors, offboarding, version, writer
 from quilt_cross_account.construct import family
 from quilt_cross_account.construct.values import (
     STACK_CONSTRUCT_ID,
@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
         left = offboarding.check_dropped(previous, model, str(out), STACK_ADDRESSES)
+        warning = version.newer_tree_warning(writer.produced_by(out, render.OWNED_DIRS))
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
@@ -137,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
     except family.FamilyError as exc:
         errors.report_problems([str(exc)])
         return errors.EXIT_USAGE
+    if warning:
+        print(warning, file=sys.stderr)
     try:
         synthesize(model, files, out, cdk)
     except errors.OutputError as exc:
