@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from quilt_cross_account.construct import family
 from quilt_cross_account.model import DataAccountSetup
 from quilt_cross_account.terraform import render
 
-from tests.cdktf_fixtures import synthesized, terraform_config
+from tests.cdktf_fixtures import PROVIDER_PINS, synthesized, terraform_config
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
 from tests.util import EXAMPLES, KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN, gallery
@@ -169,27 +170,47 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def plans(terraform: Terraform):
-    """(module plan, stack plan) of a config on a CDK family; the module's is planned once."""
-    modules: dict[str, tuple[DataAccountSetup, dict]] = {}
-    stacks: dict[tuple[str, str], dict] = {}
+def family_terraform(terraform: Terraform) -> Iterator[Callable[[str], Terraform]]:
+    """The harness that plans the module and a CDK family's stack. The default family's: the
+    session's. Another family's stack pins another provider version exactly (CDK Terrain:
+    6.69.1): both are planned against that version's stand-in schema (planned values follow the
+    schema), installed from a filesystem mirror, so Terraform resolves the pin as it would from a
+    registry."""
+    others: dict[str, Terraform] = {}
+
+    def harness(cdk: str) -> Terraform:
+        if cdk == family.DEFAULT.name:
+            return terraform
+        if cdk not in others:
+            version = PROVIDER_PINS[cdk]["version"]
+            others[cdk] = Terraform(provider_version=version, mirror=True)
+        return others[cdk]
+
+    yield harness
+    for each in others.values():
+        each.close()
+
+
+@pytest.fixture(scope="module")
+def plans(family_terraform: Callable[[str], Terraform]):
+    """(module plan, stack plan) of a config on a CDK family's harness."""
+    cache: dict[tuple[str, str], tuple[dict, dict]] = {}
 
     def plan(name: str, cdk: str) -> tuple[dict, dict]:
-        if name not in modules:
-            work = Path(tempfile.mkdtemp(prefix="parity-", dir=terraform.base / "work"))
+        if (name, cdk) not in cache:
+            harness = family_terraform(cdk)
+            work = Path(tempfile.mkdtemp(prefix=f"parity-{cdk}-", dir=harness.base / "work"))
             model = model_for(name, work)
             writer.write(work, render.render(model), OWNED)
             root = work / render.ROOT_DIR
             (root / "all_outputs.tf").write_text(ALL_OUTPUTS)
-            modules[name] = (model, terraform.plan(root))
-        model, module_plan = modules[name]
-        if (name, cdk) not in stacks:
-            stack_dir = Path(tempfile.mkdtemp(prefix=f"parity-{cdk}-", dir=terraform.base / "work"))
+            stack_dir = work / "stack"
+            stack_dir.mkdir()
             (stack_dir / "cdk.tf.json").write_text(
                 json.dumps(terraform_config(synthesized(model, cdk)[2]))
             )
-            stacks[name, cdk] = terraform.plan(stack_dir)
-        return module_plan, stacks[name, cdk]
+            cache[name, cdk] = (harness.plan(root), harness.plan(stack_dir))
+        return cache[name, cdk]
 
     return plan
 
