@@ -109,6 +109,35 @@ def bench_generate(work: Path, runs: int) -> list[Measurement]:
     return rows
 
 
+def fleet_file(directory: Path, accounts: int, buckets: int) -> Path:
+    """A fleet config: `accounts` data accounts of `buckets` buckets, each with its own trail."""
+    tables = []
+    for a in range(accounts):
+        names = ", ".join(f'"fleet-{a:03d}-bucket-{i:04d}"' for i in range(buckets))
+        tables.append(
+            f'[[data_accounts]]\nname = "account-{a:03d}"\naccount_id = "{100000000000 + a}"\n'
+            f"buckets = [{names}]\n"
+            f'cloudtrail = {{ log_bucket_name = "fleet-{a:03d}-cloudtrail-logs" }}\n'
+        )
+    path = directory / f"bench-fleet-{accounts}x{buckets}.toml"
+    path.write_text('control_account_ids = ["111122223333"]\n\n' + "\n".join(tables))
+    return path
+
+
+def bench_fleet(work: Path, runs: int) -> list[Measurement]:
+    rows = [
+        measure('bare `python -c "import jinja2"`', [PYTHON, "-c", "import jinja2"], work, runs)
+    ]
+    accounts, buckets = 50, 100
+    cfg = fleet_file(work, accounts, buckets)
+    out = work / "out-fleet"
+    out.mkdir(exist_ok=True)
+    command = [PYTHON, "-m", "quilt_cross_account", "generate", "--config", str(cfg)]
+    label = f"`generate`, fleet of {accounts} accounts x {buckets} buckets (a trail each)"
+    rows.append(measure(label, [*command, "--out", str(out)], REPO, runs))
+    return rows
+
+
 def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
     rows = [
         measure(
@@ -251,6 +280,7 @@ def bench_verify(work: Path, runs: int) -> list[Measurement]:
 
 SECTIONS = {
     "generate": bench_generate,
+    "fleet": bench_fleet,
     "cdktf": bench_cdktf,
     "plan": bench_plan,
     "verify": bench_verify,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from quilt_cross_account import config
 from quilt_cross_account.construct import family
-from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.model import DataAccountSetup, Fleet
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
@@ -96,6 +96,22 @@ def family_neutral(text: str, cdk: str) -> str:
     assert aws == PROVIDER_PINS[cdk], aws
     aws.update(PROVIDER_PINS[family.DEFAULT.name])
     return json.dumps(synth, indent=2, ensure_ascii=False)
+
+
+@functools.cache
+def synthesized_fleet(fleet: Fleet, cdk: str = family.DEFAULT.name) -> dict[str, dict[str, Any]]:
+    """Stack name -> parsed cdk.tf.json of every stack main.py builds for a fleet config, in
+    one app as main.py builds them (the fleet's one synthesis of the session), on the CDK family
+    `cdk`."""
+    from quilt_cross_account.construct.app import stacks
+
+    module = construct(cdk)
+    app = module.Testing.app()
+    built = [
+        module.QuiltCrossAccountStack(app, name, model=setup, account=account)
+        for name, setup, account in stacks(fleet)
+    ]
+    return {stack.node.id: json.loads(module.Testing.synth(stack)) for stack in built}
 
 
 def resources(synth: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:

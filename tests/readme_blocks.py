@@ -24,7 +24,7 @@ import hcl2
 import yaml
 from lark.exceptions import LarkError
 from quilt_cross_account import cli
-from quilt_cross_account.config import loader
+from quilt_cross_account.config import fleet, loader
 from quilt_cross_account.errors import ConfigError
 
 from tests.util import HCL_VALUES, MODULE, REPO, parse_tf
@@ -84,7 +84,10 @@ def config_problems(raw: Mapping[str, Any]) -> list[str]:
     """The loader's problems with a config (none: it is valid). Policy files the config names are
     not read, as `import-policies` checks a config before writing them."""
     try:
-        loader.validate(raw, REPO / "examples", read_files=False)
+        if fleet.is_fleet(raw):  # many data accounts (README: Many data accounts)
+            fleet.validate(raw, REPO / "examples", read_files=False)
+        else:
+            loader.validate(raw, REPO / "examples", read_files=False)
     except ConfigError as exc:
         return exc.problems
     return []

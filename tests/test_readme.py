@@ -10,7 +10,7 @@ import re
 import tomllib
 
 import pytest
-from quilt_cross_account import errors
+from quilt_cross_account import errors, verify
 from quilt_cross_account.config import bucket_tables, loader
 from quilt_cross_account.verify import checks, live, report
 
@@ -141,7 +141,8 @@ def check_json(block: rb.Block) -> None:
         assert sorted(actions) == sorted(live.READ_ACTIONS), block.where()
     elif block.marker == "verify --json document":
         check = checks.Check("bucket.object-ownership", "bucket b", "fail", "found", "fix")
-        produced = json.loads(report.document("after-apply", "1" * 12, "us-east-1", [check], []))
+        outcome = verify.Outcome(None, "1" * 12, "us-east-1", [check], [])
+        produced = json.loads(report.document(verify.Run("after-apply", False, [outcome])))
         assert _shape(doc) == _shape(produced), f"{block.where()}: not verify's document"
     else:
         raise AssertionError(f"{block.where()}: unknown JSON block")

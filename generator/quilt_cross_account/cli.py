@@ -17,6 +17,7 @@ from quilt_cross_account.errors import (
     EXIT_OK,
     EXIT_USAGE,
 )
+from quilt_cross_account.model import DataAccountSetup, Fleet
 from quilt_cross_account.terraform import render
 
 
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="render the module and its root-module call from a config",
         description=f"Render {render.MODULE_DIR}/ and {render.ROOT_DIR}/ under --out from a "
-        "TOML config (the built-in reference example when --config is not given).",
+        "TOML config (the built-in reference example when --config is not given); a fleet "
+        f"config ([[data_accounts]]) gets one root per account, {render.ROOT_DIR}/<name>/.",
         epilog=errors.EXIT_CODES_HELP,
     )
     generate.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
@@ -85,8 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=errors.EXIT_CODES_HELP,
     )
     importer.add_argument("--config", type=Path, required=True, help="your TOML config")
-    importer.add_argument("--profile", help="AWS profile of the data account")
-    importer.add_argument("--region", help="AWS region (default: the config's region)")
+    importer.add_argument(
+        "--profile",
+        help="AWS profile of the data account (a fleet config: of the accounts whose table "
+        "names no profile; an account's role_arn is assumed with it)",
+    )
+    importer.add_argument(
+        "--region", help="AWS region (default: the config's region, or each account's own)"
+    )
     importer.add_argument(
         "--policies-dir",
         help="only checked: must be the directory generate reads (existing_policies_dir, else "
@@ -145,7 +153,7 @@ def verify(args: argparse.Namespace) -> int:
     from quilt_cross_account.verify import live, report
 
     try:
-        outcome = verify_module.run(
+        run = verify_module.run(
             args.config, args.profile, args.region, args.before_apply, live.progress_stream()
         )
     except errors.ConfigError as exc:
@@ -155,19 +163,20 @@ def verify(args: argparse.Namespace) -> int:
         errors.report(exc)
         return EXIT_AWS
     if args.json:
-        print(
-            report.document(
-                outcome.mode, outcome.account_id, outcome.region, outcome.checks, outcome.errors
-            )
-        )
-    else:
-        for line in report.text(outcome.checks) if not outcome.errors else []:
+        print(report.document(run))
+    elif not (run.errors and not run.fleet):
+        for line in report.text(run):
             print(line)
-    if outcome.errors:
-        errors.report_problems(outcome.errors)
-        print("nothing was checked: every read must succeed first", file=sys.stderr)
+    if run.errors:
+        errors.report_problems(run.errors)
+        judged = (
+            "nothing was checked"
+            if not run.fleet
+            else "accounts with a failed read were not checked"
+        )
+        print(f"{judged}: every read must succeed first", file=sys.stderr)
         return EXIT_AWS
-    return EXIT_CHECK_FAILED if outcome.failed else EXIT_OK
+    return EXIT_CHECK_FAILED if run.failed else EXIT_OK
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, object]:
@@ -178,19 +187,19 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
 def generate(args: argparse.Namespace) -> int:
     try:
         notes: list[str] = []
-        model = config.load(args.config, overrides_from(args), notes)
+        model = config.load_any(args.config, overrides_from(args), notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         files = render.render(model)
         previous = writer.read_record(args.out / render.ROOT_DIR)
-        left = offboarding.check_dropped(
+        left = offboarding.check_roots(
             previous,
             model,
             str(args.out / render.ROOT_DIR),
             offboarding.MODULE_ADDRESSES,
             force=args.force,
         )
-        records = {render.ROOT_DIR: offboarding.record(model)}
+        records = {render.ROOT_DIR: offboarding.root_record(model)}
         produced = writer.produced_by(args.out, render.OWNED_DIRS)
         warning = version.newer_tree_warning(produced)
         if warning:
@@ -220,10 +229,20 @@ def generate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for note in left:
         print(f"note: {note}", file=sys.stderr)
+    if isinstance(model, Fleet):
+        for account in model.accounts:
+            _report_written(args.out, account.setup, render.account_root(account))
+        print(f"{len(model.accounts)} data account roots under {args.out / render.ROOT_DIR}")
+    else:
+        _report_written(args.out, model, render.ROOT_DIR)
+    return EXIT_OK
+
+
+def _report_written(out: Path, model: DataAccountSetup, root: str) -> None:
     trail = model.cloudtrail
     if trail.mode == "external":
         print(
-            f"warning: {render.ROOT_DIR}/cloudtrail/put-event-selectors.json REPLACES all "
+            f"warning: {root}/cloudtrail/put-event-selectors.json REPLACES all "
             f"selectors of trail {trail.trail_name!r}; it merges the config's "
             f"{len(trail.extra_event_selectors) + len(trail.extra_advanced_event_selectors)} "
             "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
@@ -232,10 +251,9 @@ def generate(args: argparse.Namespace) -> int:
     selectors = trail.selectors
     style = selectors.style if selectors else "none (already logged elsewhere)"
     print(
-        f"wrote {', '.join(render.OWNED_DIRS)} under {args.out} for "
+        f"wrote {render.MODULE_DIR}, {root} under {out} for "
         f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
     )
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -153,6 +153,14 @@ def tag_text_ok(text: str) -> bool:
 
 
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+# An IAM role ARN (IAM's rules: a path of printable ASCII between slashes, a name of 1-64
+# letters, digits and +=,.@_-); groups: partition, account, name.
+ROLE_ARN_PATTERN = (
+    r"^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$"
+)
+# A fleet account's name is a directory and a CDKTF stack name: lower case (one spelling on
+# case-insensitive disks), digits, '-' and '_', starting with a letter or digit.
+ACCOUNT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 TRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"
 REGION_PATTERN = rf"^{REGION_NAME}$"
 KMS_KEY_ARN_PATTERN = rf"^arn:aws(-us-gov|-cn)?:kms:{REGION_NAME}:[0-9]{{12}}:(key|alias)/.+$"

@@ -5,8 +5,10 @@ are installed); either family's CLI (`cdktf synth`, `cdktn synth`) reads cdktf.j
 
 It validates the config first (invalid: the CLI's error lines, exit 2, nothing written), then
 builds a new output directory beside `cdktf.out` and swaps it in whole: the synthesized stack
-(`stacks/quilt-cross-account/cdk.tf.json`) plus the HCL module and its root-module call
-rendered by the same templates as `quilt-cross-account generate`, so `cdktf synth` emits both.
+(`stacks/quilt-cross-account/cdk.tf.json`; a fleet config: one stack per data account,
+`stacks/quilt-cross-account-<account name>/`, each deployed on its own) plus the HCL module and
+its root-module call(s) rendered by the same templates as `quilt-cross-account generate`, so
+`cdktf synth` emits both.
 
 The config is `--config`, else the `config` key of the cdktf.json context (which either CLI
 passes in $CDKTF_CONTEXT_JSON), else the built-in example. The output directory is `--output`,
@@ -29,7 +31,7 @@ from quilt_cross_account.construct.values import (
     bucket_logical_id,
     topic_logical_id,
 )
-from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.model import DataAccount, DataAccountSetup, Fleet
 from quilt_cross_account.terraform import render
 
 CONTEXT_ENV = "CDKTF_CONTEXT_JSON"
@@ -97,7 +99,7 @@ STACK_ADDRESSES = offboarding.Addresses(
 
 
 def synthesize(
-    model: DataAccountSetup, files: Mapping[str, str], out: Path, cdk: family.Family
+    model: DataAccountSetup | Fleet, files: Mapping[str, str], out: Path, cdk: family.Family
 ) -> None:
     """Build the whole output directory beside `out`, then swap it in, with the `cdk` family
     (the one construct/stack.py binds: the process's choice)."""
@@ -109,12 +111,27 @@ def synthesize(
     from quilt_cross_account.construct.stack import App, QuiltCrossAccountStack
 
     with writer.replacing(out) as staging:
-        records = {render.ROOT_DIR: offboarding.record(model)}
+        records = {render.ROOT_DIR: offboarding.root_record(model)}
         writer.write(staging, files, render.OWNED_DIRS, records=records)
         # No stack traces in the metadata: they hold temporary paths, and output must be stable.
         app = App(outdir=str(staging), stack_traces=False)
-        QuiltCrossAccountStack(app, STACK_NAME, model=model)
+        for name, setup, account in stacks(model):
+            QuiltCrossAccountStack(app, name, model=setup, account=account)
         app.synth()
+
+
+def stack_name(account_name: str) -> str:
+    """A fleet account's stack: `cdktf deploy quilt-cross-account-<account name>`."""
+    return f"{STACK_NAME}-{account_name}"
+
+
+def stacks(
+    model: DataAccountSetup | Fleet,
+) -> list[tuple[str, DataAccountSetup, DataAccount | None]]:
+    """(stack name, model, fleet account) of each stack: one, or one per data account."""
+    if isinstance(model, Fleet):
+        return [(stack_name(a.name), a.setup, a) for a in model.accounts]
+    return [(STACK_NAME, model, None)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,10 +142,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
-        model = config.load(args.config or context_config(os.environ))
+        model = config.load_any(args.config or context_config(os.environ))
         files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
-        left = offboarding.check_dropped(previous, model, str(out), STACK_ADDRESSES)
+        left = offboarding.check_roots(
+            previous,
+            model,
+            str(out),
+            STACK_ADDRESSES,
+            directory_of=lambda name: str(out / "stacks" / stack_name(name)),
+            way_out=f"delete {out} (main.py rebuilds it whole)",
+        )
         warning = version.newer_tree_warning(writer.produced_by(out, render.OWNED_DIRS))
     except errors.ConfigError as exc:
         errors.report(exc)
@@ -147,12 +171,13 @@ def run(args: argparse.Namespace) -> int:
         return errors.EXIT_USAGE
     for note in left:
         print(f"note: {note}", file=sys.stderr)
-    selectors = model.cloudtrail.selectors
-    style = selectors.style if selectors else "none (already logged elsewhere)"
-    print(
-        f"synthesized stacks/{STACK_NAME}/cdk.tf.json, {', '.join(render.OWNED_DIRS)} under {out} "
-        f"for {len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
-    )
+    for name, setup, _ in stacks(model):
+        selectors = setup.cloudtrail.selectors
+        style = selectors.style if selectors else "none (already logged elsewhere)"
+        print(
+            f"synthesized stacks/{name}/cdk.tf.json, {', '.join(render.OWNED_DIRS)} under "
+            f"{out} for {len(setup.bucket_names)} bucket(s); CloudTrail selectors: {style}"
+        )
     return errors.EXIT_OK
 
 

@@ -83,7 +83,7 @@ CONSTRUCT_NAMES: dict[str, tuple[str, ...]] = {
         "CloudtrailEventSelectorDataResource",
     ),
     "data_aws_caller_identity": ("DataAwsCallerIdentity",),
-    "provider": ("AwsProvider",),
+    "provider": ("AwsProvider", "AwsProviderAssumeRole"),
     "s3_bucket": ("S3Bucket",),
     "s3_bucket_ownership_controls": ("S3BucketOwnershipControls", "S3BucketOwnershipControlsRule"),
     "s3_bucket_policy": ("S3BucketPolicy",),

@@ -8,12 +8,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import PurePosixPath
 from typing import Any
 
 import jinja2
 
 from quilt_cross_account import cloudtrail, domain, policy
-from quilt_cross_account.model import AdvancedEventSelector, DataAccountSetup
+from quilt_cross_account.model import AdvancedEventSelector, DataAccount, DataAccountSetup, Fleet
 from quilt_cross_account.terraform import hcl, interface, rules
 
 MODULE_DIR = f"modules/{domain.MODULE_NAME}"
@@ -111,15 +112,41 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         return None
 
 
-def render(model: DataAccountSetup) -> dict[str, str]:
-    """Every generated file, as relative POSIX path -> content."""
+def render(model: DataAccountSetup | Fleet) -> dict[str, str]:
+    """Every generated file, as relative POSIX path -> content: the module, and its call in
+    ROOT_DIR (a fleet: one independent root per account, `ROOT_DIR/<account name>`)."""
     files = {f"{MODULE_DIR}/{name}": text for name, text in module_files().items()}
-    arguments = module_arguments(model)
-    for name, template in ROOT_TEMPLATES.items():
-        files[f"{ROOT_DIR}/{name}"] = (
-            environment().get_template(template).render(model=model, arguments=arguments)
-        )
-    files.update(cloudtrail_handoff(model))
+    if isinstance(model, Fleet):
+        for account in model.accounts:
+            files.update(root_files(account.setup, account_root(account), account))
+    else:
+        files.update(root_files(model, ROOT_DIR))
+    return files
+
+
+def account_root(account: DataAccount) -> str:
+    """A fleet account's root directory, relative to --out."""
+    return f"{ROOT_DIR}/{account.name}"
+
+
+def root_files(
+    model: DataAccountSetup, root: str, account: DataAccount | None = None
+) -> dict[str, str]:
+    """The root-module call in `root`; with `account`, its provider pins the account (and
+    assumes its role), so credentials of another account fail before anything is planned."""
+    depth = len(PurePosixPath(root).parts)
+    context = {
+        "model": model,
+        "arguments": module_arguments(model),
+        "account": account,
+        "module_source": f"{'../' * depth}{MODULE_DIR}",
+    }
+    files = {
+        f"{root}/{name}": environment().get_template(template).render(**context)
+        for name, template in ROOT_TEMPLATES.items()
+    }
+    handoff = cloudtrail_handoff(model)
+    files.update({f"{root}/{path.removeprefix(f'{ROOT_DIR}/')}": t for path, t in handoff.items()})
     return files
 
 

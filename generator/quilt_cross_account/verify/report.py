@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quilt_cross_account.verify.checks import Check
+
+if TYPE_CHECKING:
+    from quilt_cross_account.verify import Outcome, Run
 
 SCHEMA_VERSION = 1
 MARKS = {"pass": "PASS", "fail": "FAIL", "not-checked": "SKIP"}
@@ -20,29 +23,48 @@ def summary(checks: Sequence[Check]) -> dict[str, int]:
     return counts
 
 
-def text(checks: Sequence[Check]) -> list[str]:
+def text(run: Run) -> list[str]:
+    """A line per check and its fix; in a fleet, a heading per account; a total last."""
     lines = []
-    for check in checks:
-        lines.append(f"{MARKS[check.status]}  {check.subject}: {check.id}: {check.detail}")
-        if check.fix:
-            lines.append(f"      fix: {check.fix}")
-    counts = summary(checks)
+    every: list[Check] = []
+    for outcome in run.outcomes:
+        if run.fleet:
+            lines.append(f"== data account {outcome.name} ({outcome.account_id or '?'})")
+        if outcome.errors:
+            lines.append(f"not checked: {len(outcome.errors)} read(s) failed (stderr says which)")
+        for check in outcome.checks:
+            lines.append(f"{MARKS[check.status]}  {check.subject}: {check.id}: {check.detail}")
+            if check.fix:
+                lines.append(f"      fix: {check.fix}")
+        every += outcome.checks
+    counts = summary(every)
     lines.append(
-        f"{len(checks)} checks: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{len(every)} checks: {counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['not-checked']} not checked"
+        + (f" in {len(run.outcomes)} data accounts" if run.fleet else "")
     )
     return lines
 
 
-def document(
-    mode: str, account_id: str, region: str, checks: Sequence[Check], errors: Sequence[str]
-) -> str:
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "mode": mode,
-        "account_id": account_id or None,
-        "region": region,
-        "summary": summary(checks),
+def document(run: Run) -> str:
+    """One JSON document: a single account's fields at the top, or a fleet's per account."""
+    accounts = [_account(outcome) for outcome in run.outcomes]
+    head: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "mode": run.mode}
+    if not run.fleet:
+        [account] = accounts
+        del account["name"]
+        return json.dumps({**head, **account}, indent=2)
+    every = [c for outcome in run.outcomes for c in outcome.checks]
+    doc = {**head, "summary": summary(every), "accounts": accounts, "errors": run.errors}
+    return json.dumps(doc, indent=2)
+
+
+def _account(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "name": outcome.name,
+        "account_id": outcome.account_id or None,
+        "region": outcome.region,
+        "summary": summary(outcome.checks),
         "checks": [
             {
                 "id": c.id,
@@ -51,8 +73,7 @@ def document(
                 "detail": c.detail,
                 "fix": c.fix or None,
             }
-            for c in checks
+            for c in outcome.checks
         ],
-        "errors": list(errors),
+        "errors": list(outcome.errors),
     }
-    return json.dumps(doc, indent=2)
