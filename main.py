@@ -1,4 +1,5 @@
-"""The CDK for Terraform app that `cdktf.json` runs (`cdktf synth`, or `python main.py`).
+"""The CDK app that `cdktf.json` runs (`cdktf synth`, `cdktn synth`, or `python main.py`), on
+CDK for Terraform or CDK Terrain (README: CDKTF or CDK Terrain).
 
 A shim: the app lives in the package (`quilt_cross_account.construct.app`), so an installed copy
 runs the same code with `python -m quilt_cross_account.construct.app`.

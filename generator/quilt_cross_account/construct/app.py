@@ -1,5 +1,7 @@
-"""The CDK for Terraform app: `main.py` (which `cdktf.json` runs) calls `main` here, and an
-installed copy runs it as `python -m quilt_cross_account.construct.app` (no cdktf CLI needed).
+"""The CDK app: `main.py` (which `cdktf.json` runs) calls `main` here, and an installed copy
+runs it as `python -m quilt_cross_account.construct.app` (no CLI needed). It runs on CDK for
+Terraform or CDK Terrain, as construct/family.py chooses ($QUILT_CROSS_ACCOUNT_CDK when both
+are installed); either family's CLI (`cdktf synth`, `cdktn synth`) reads cdktf.json.
 
 It validates the config first (invalid: the CLI's error lines, exit 2, nothing written), then
 builds a new output directory beside `cdktf.out` and swaps it in whole: the synthesized stack
@@ -8,9 +10,9 @@ builds a new output directory beside `cdktf.out` and swaps it in whole: the synt
 its root-module call(s) rendered by the same templates as `quilt-cross-account generate`, so
 `cdktf synth` emits both.
 
-The config is `--config`, else the `config` key of the cdktf.json context (which the cdktf CLI
+The config is `--config`, else the `config` key of the cdktf.json context (which either CLI
 passes in $CDKTF_CONTEXT_JSON), else the built-in example. The output directory is `--output`,
-else $CDKTF_OUTDIR (set by the cdktf CLI), else `cdktf.out`.
+else $CDKTF_OUTDIR (set by either CLI), else `cdktf.out`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from quilt_cross_account import config, domain, errors, offboarding, version, writer
+from quilt_cross_account.construct import family
 from quilt_cross_account.construct.values import (
     STACK_CONSTRUCT_ID,
     bucket_logical_id,
@@ -41,7 +44,8 @@ STACK_NAME = domain.MODULE_NAME
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
-        description="Synthesize the CDK for Terraform stack and render the Terraform module "
+        description="Synthesize the CDK stack (CDK for Terraform or CDK Terrain: "
+        f"${family.ENV} when both are installed) and render the Terraform module "
         f"into one output directory (stacks/{STACK_NAME}/cdk.tf.json, {render.MODULE_DIR}/, "
         f"{render.ROOT_DIR}/).",
     )
@@ -94,15 +98,17 @@ STACK_ADDRESSES = offboarding.Addresses(
 )
 
 
-def synthesize(model: DataAccountSetup | Fleet, files: Mapping[str, str], out: Path) -> None:
-    """Build the whole output directory beside `out`, then swap it in."""
-    # Imported here: validation above must not pay the ~10 s load of jsii and the bindings.
+def synthesize(
+    model: DataAccountSetup | Fleet, files: Mapping[str, str], out: Path, cdk: family.Family
+) -> None:
+    """Build the whole output directory beside `out`, then swap it in, with the `cdk` family
+    (the one construct/stack.py binds: the process's choice)."""
+    # Imported here: validation above must not pay the seconds-long load of jsii and bindings.
     from quilt_cross_account.construct import bindings
 
-    bindings.import_lazily()  # only the resource bindings the stack uses (~3 s instead of ~11 s)
-    from cdktf import App
-
-    from quilt_cross_account.construct.stack import QuiltCrossAccountStack
+    if cdk.eager_provider:  # only the resource bindings the stack uses (~3 s instead of ~11 s)
+        bindings.import_lazily(cdk.provider)
+    from quilt_cross_account.construct.stack import App, QuiltCrossAccountStack
 
     with writer.replacing(out) as staging:
         records = {render.ROOT_DIR: offboarding.root_record(model)}
@@ -151,10 +157,15 @@ def run(args: argparse.Namespace) -> int:
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
+    try:
+        cdk = family.chosen()
+    except family.FamilyError as exc:
+        errors.report_problems([str(exc)])
+        return errors.EXIT_USAGE
     if warning:
         print(warning, file=sys.stderr)
     try:
-        synthesize(model, files, out)
+        synthesize(model, files, out, cdk)
     except errors.OutputError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE

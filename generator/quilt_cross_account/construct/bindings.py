@@ -1,4 +1,5 @@
-"""Load only the provider bindings a program uses.
+"""Load only the provider bindings a program uses (CDK for Terraform's: CDK Terrain's provider
+package loads its submodules lazily already).
 
 `import cdktf_cdktf_provider_aws.s3_bucket` first runs the package's `__init__`, which imports
 all ~2,200 resource submodules: ~8 of the ~11 s the bindings take to load. `import_lazily()`
@@ -20,9 +21,12 @@ import types
 from collections.abc import Callable
 
 # jsii starts Node when `_jsii` is loaded below: choose the Node first.
-from quilt_cross_account.construct import node  # noqa: F401
+from quilt_cross_account.construct import (
+    family,
+    node,  # noqa: F401
+)
 
-PACKAGE = "cdktf_cdktf_provider_aws"
+PACKAGE = family.CDKTF.provider
 
 
 def import_lazily(package: str = PACKAGE) -> bool:

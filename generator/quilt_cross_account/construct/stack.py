@@ -2,7 +2,9 @@
 
 modules/quilt-cross-account is the spec: `QuiltCrossAccount` creates the same resources with the
 same attribute values as the module called with the same config (terraform/render.py), using the
-typed cdktf-cdktf-provider-aws 21.22.1 classes. Domain rules (ARNs, actions, policies, selector
+typed classes of the prebuilt AWS provider bindings: cdktf-cdktf-provider-aws 21.22.1 (CDK for
+Terraform) or cdktn-provider-aws 25.8.1 (CDK Terrain), whichever family construct/family.py
+chooses for the process (`FAMILY`). Domain rules (ARNs, actions, policies, selector
 planning) come from quilt_cross_account.policy and the model's planned selectors; nothing is
 re-derived.
 
@@ -10,50 +12,22 @@ It is composed like the module reads: one `DataBucketAccess` per data bucket, on
 per SNS topic, the trail's `LogBucket` and the `Trail`. Logical ids are set explicitly (never
 derived from construct paths), so this layout can change without touching Terraform state.
 
-Importing this module loads the provider bindings (~10 s, ~1 GB): the plain `generate` command
+Importing this module loads the provider bindings (seconds, ~1 GB): the plain `generate` command
 never imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # jsii starts Node when the first jsii package is imported: choose the Node first.
 from quilt_cross_account.construct import node  # isort: skip  # noqa: F401
 
 import constructs
-from cdktf import TerraformOutput, TerraformStack, Token
-from cdktf_cdktf_provider_aws.cloudtrail import (
-    Cloudtrail,
-    CloudtrailAdvancedEventSelector,
-    CloudtrailAdvancedEventSelectorFieldSelector,
-    CloudtrailEventSelector,
-    CloudtrailEventSelectorDataResource,
-)
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as SseDefault,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
-from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 
 from quilt_cross_account import cloudtrail, domain, policy
+from quilt_cross_account.construct import family
 from quilt_cross_account.construct.values import (
     CALLER_ROLE,
     LOG_ROLE,
@@ -79,6 +53,45 @@ from quilt_cross_account.model import (
     FieldSelector,
 )
 from quilt_cross_account.terraform import interface
+
+FAMILY = family.chosen()
+# The names the construct takes from its CDK family (construct/family.py: cdktf or cdktn, the
+# same API): mypy checks them against cdktf's bindings; at run time they come from the family
+# chosen for this process. Both lists must name the same things (tests/test_family.py).
+if TYPE_CHECKING:
+    # App and Testing: for the app and the tests, from the same family as the construct.
+    from cdktf import App as App
+    from cdktf import TerraformOutput, TerraformStack, Token
+    from cdktf import Testing as Testing
+    from cdktf_cdktf_provider_aws.cloudtrail import (
+        Cloudtrail,
+        CloudtrailAdvancedEventSelector,
+        CloudtrailAdvancedEventSelectorFieldSelector,
+        CloudtrailEventSelector,
+        CloudtrailEventSelectorDataResource,
+    )
+    from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+    from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
+    from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+    from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+        S3BucketOwnershipControls,
+        S3BucketOwnershipControlsRule,
+    )
+    from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+    from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+    from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+        S3BucketServerSideEncryptionConfigurationA,
+        S3BucketServerSideEncryptionConfigurationRuleA,
+        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+    )
+    from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+        S3BucketVersioningA,
+        S3BucketVersioningVersioningConfiguration,
+    )
+    from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+else:
+    globals().update(FAMILY.import_names(family.CONSTRUCT_NAMES))
+SseDefault = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA
 
 OBJECT_OWNERSHIP = domain.OBJECT_OWNERSHIP
 VERSIONING_ENABLED = "Enabled"
