@@ -265,7 +265,7 @@ def test_example_log_bucket(example):
     body = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
     assert body["bucket"] == ref
     assert body["depends_on"] == ["aws_s3_bucket_public_access_block.quilt_log"]
-    expected = policy.log_bucket_policy("aws", ["111122223333"], log, CALLER, "quilt-data-events")
+    expected = policy.log_bucket_policy("aws", ["111122223333"], log, CALLER, ["quilt-data-events"])
     assert body["policy"] == policy.terraform_json(expected)
     statements = {s["Sid"]: s for s in json.loads(body["policy"])["Statement"]}
     assert list(statements) == [
@@ -496,7 +496,7 @@ def test_multi_log_bucket_uses_the_kms_key(multi):
     }
     log_policy = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
     accounts = ["111122223333", "444455556666"]
-    expected = policy.log_bucket_policy("aws", accounts, "quilt-multi-logs", CALLER, "quilt-multi")
+    expected = policy.log_bucket_policy("aws", accounts, "quilt-multi-logs", CALLER, ["quilt-multi"])
     assert log_policy["policy"] == policy.terraform_json(expected)
 
 

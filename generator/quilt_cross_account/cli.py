@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account import cloudtrail, config, domain, errors, offboarding, writer
 from quilt_cross_account import importer as importer_module
 from quilt_cross_account.config import locations
 from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
@@ -121,8 +121,10 @@ def generate(args: argparse.Namespace) -> int:
         model = config.load(args.config, overrides_from(args), notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        files = render.render(model)
         previous = writer.read_record(args.out / render.ROOT_DIR)
+        # Buckets stay in the trails the previous run put them in.
+        model = cloudtrail.remembering(model, previous)
+        files = render.render(model)
         left = offboarding.check_dropped(
             previous,
             model,

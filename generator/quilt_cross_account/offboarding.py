@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from quilt_cross_account import cloudtrail
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import DataAccountSetup
 
@@ -41,6 +42,8 @@ def record(model: DataAccountSetup) -> dict[str, Any]:
         TOPICS_KEY: {topic: bool(buckets) for topic, buckets in model.topics.items()}
         if managed
         else {},
+        # Which trail logs each bucket, so the next run keeps them there.
+        cloudtrail.TRAILS_KEY: cloudtrail.assignment_record(model.cloudtrail),
     }
 
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from quilt_cross_account import config, domain, errors, offboarding, writer
+from quilt_cross_account import cloudtrail, config, domain, errors, offboarding, writer
 from quilt_cross_account.construct.values import (
     STACK_CONSTRUCT_ID,
     bucket_logical_id,
@@ -120,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
         model = config.load(args.config or context_config(os.environ))
-        files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
+        model = cloudtrail.remembering(model, previous)  # buckets stay in their trails
+        files = render.render(model)
         left = offboarding.check_dropped(previous, model, str(out), STACK_ADDRESSES)
     except errors.ConfigError as exc:
         errors.report(exc)
