@@ -66,11 +66,15 @@ LIMIT_MESSAGES: dict[str, str] = {
     "advanced_values": "{buckets} buckets need {values} advanced-selector values but a trail "
     "allows at most {max_advanced_values} (this configuration fits at most {fits} buckets); "
     "move buckets to another trail, or remove extra selector values",
-    # Python only: the module takes the assignment as an input (trail_shards, numbers 2-5).
+    # Python only (PYTHON_ONLY_LIMITS): the module takes the assignment as an input.
     "trails": "{buckets} buckets do not fit the {max_trails} trails CloudTrail allows per region "
     "(this configuration fits at most {fits} buckets in {max_trails} trails); log all S3 data "
     'events with an organization or account trail and set mode = "none"',
 }
+
+# The module checks these otherwise: it takes the trails' assignment as its `trail_shards` input,
+# whose validation allows trail numbers 2-5 only.
+PYTHON_ONLY_LIMITS = frozenset({"trails"})
 
 
 def limit_message(rule: str, **numbers: int) -> str:
