@@ -496,7 +496,6 @@ LIMIT_CASES = {
 }
 
 
-
 def _numbers(sentence: str, rule: str) -> dict[str, int]:
     """The numbers a limit message was filled with, read back from its sentence."""
     pattern = re.escape(cloudtrail.LIMIT_MESSAGES[rule])
