@@ -84,6 +84,19 @@ def config_file(directory: Path, buckets: int, mode: str) -> Path:
 SHARDED_BUCKETS = 2_000
 
 
+def generate_command(cfg: Path, out: Path) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "quilt_cross_account",
+        "generate",
+        "--config",
+        str(cfg),
+        "--out",
+        str(out),
+    ]
+
+
 def trail_mode(buckets: int) -> str:
     # One trail holds at most 498 buckets (500 advanced-selector values); beyond, the trail is
     # managed elsewhere (an organization trail, say).
@@ -99,16 +112,7 @@ def bench_generate(work: Path, runs: int) -> list[Measurement]:
         cfg = config_file(work, buckets, mode)
         out = work / f"out-{buckets}"
         out.mkdir(exist_ok=True)
-        command = [
-            PYTHON,
-            "-m",
-            "quilt_cross_account",
-            "generate",
-            "--config",
-            str(cfg),
-            "--out",
-            str(out),
-        ]
+        command = generate_command(cfg, out)
         rows.append(measure(f"`generate`, {buckets:,} buckets (trail {mode})", command, REPO, runs))
     return rows
 
@@ -164,16 +168,7 @@ def plan_row(work: Path, count: int, runs: int, what: str = "") -> Measurement:
     out = work / f"plan-{count}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    generate = [
-        PYTHON,
-        "-m",
-        "quilt_cross_account",
-        "generate",
-        "--config",
-        str(cfg),
-        "--out",
-        str(out),
-    ]
+    generate = generate_command(cfg, out)
     subprocess.run(generate, cwd=REPO, check=True, capture_output=True)
     root = out / "examples" / "quilt-cross-account"
     command = [PYTHON, str(REPO / "benchmarks" / "plan_once.py"), str(root), str(runs)]
@@ -189,13 +184,12 @@ def bench_shards(work: Path, runs: int) -> list[Measurement]:
     cfg = config_file(work, SHARDED_BUCKETS, "create")
     out = work / "out-sharded"
     out.mkdir(exist_ok=True)
-    command = [PYTHON, "-m", "quilt_cross_account", "generate", "--config", str(cfg)]
     trails = f"{-(-SHARDED_BUCKETS // 498)} trails created"
     return [
         measure('bare `python -c "import jinja2"`', [PYTHON, "-c", "import jinja2"], work, runs),
         measure(
             f"`generate`, {SHARDED_BUCKETS:,} buckets ({trails})",
-            [*command, "--out", str(out)],
+            generate_command(cfg, out),
             REPO,
             runs,
         ),

@@ -125,6 +125,7 @@ locals {
   advanced_event_selectors = local.trail_selectors[0].advanced_event_selectors
 }
 
+# The first trail (trail_name), as before sharding: its address never changes.
 resource "aws_cloudtrail" "this" {
   # checkov:skip=CKV2_AWS_10: Quilt reads the logs from S3 with Athena; CloudWatch Logs would duplicate them at extra cost (add it in your own trail if you want it).
   # checkov:skip=CKV_AWS_252: Nothing needs a notification per log file; Quilt queries the log bucket.
@@ -228,5 +229,6 @@ resource "aws_cloudtrail" "shard" {
     }
   }
 
+  # CloudTrail checks the log bucket's policy when the trail is created.
   depends_on = [aws_s3_bucket_policy.log]
 }
