@@ -163,8 +163,17 @@ def generate(args: argparse.Namespace) -> int:
             "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
             file=sys.stderr,
         )
+        if len(trail.shards) > 1:
+            others = ", ".join(repr(s.name) for s in trail.shards[1:])
+            print(
+                f"note: the buckets need {len(trail.shards)} trails: create {others} with the "
+                f"same log bucket ({render.ROOT_DIR}/cloudtrail/README.md)",
+                file=sys.stderr,
+            )
     selectors = trail.selectors
-    style = selectors.style if selectors else "none (already logged elsewhere)"
+    style: str = selectors.style if selectors else "none (already logged elsewhere)"
+    if len(trail.shards) > 1:
+        style += f" in {len(trail.shards)} trails"
     print(
         f"wrote {', '.join(render.OWNED_DIRS)} under {args.out} for "
         f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
