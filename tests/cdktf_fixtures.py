@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quilt_cross_account import config
-from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.model import DataAccountSetup, Fleet
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "reference.toml"
@@ -37,6 +37,22 @@ def synthesized(model: DataAccountSetup) -> tuple[Any, str, dict[str, Any]]:
     stack = QuiltCrossAccountStack(app, STACK_NAME, model=model)
     text = Testing.synth(stack)
     return stack, text, json.loads(text)
+
+
+@functools.cache
+def synthesized_fleet(fleet: Fleet) -> dict[str, dict[str, Any]]:
+    """Stack name -> parsed cdk.tf.json of every stack main.py builds for a fleet config, in
+    one app as main.py builds them (the fleet's one synthesis of the session)."""
+    from cdktf import Testing
+    from quilt_cross_account.construct.app import stacks
+    from quilt_cross_account.construct.stack import QuiltCrossAccountStack
+
+    app = Testing.app()
+    built = [
+        QuiltCrossAccountStack(app, name, model=setup, account=account)
+        for name, setup, account in stacks(fleet)
+    ]
+    return {stack.node.id: json.loads(Testing.synth(stack)) for stack in built}
 
 
 def resources(synth: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:

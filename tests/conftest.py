@@ -5,7 +5,7 @@ from hypothesis import settings
 
 from tests import markers
 
-pytest_plugins = ["tests.standin.fixtures"]
+pytest_plugins = ["tests.standin.fixtures", "tests.aws_server"]
 
 # A commit's verdict is reproducible: every run of `make test` (CI included) tries the same
 # examples (Hypothesis's own "ci" profile: derandomized, no example database). `make fuzz`

@@ -212,3 +212,23 @@ def test_the_log_bucket_policy_is_size_checked_in_both(terraform, tmp_path):
         f"The log bucket's policy would be {size} bytes, over the S3 limit of 20480 bytes"
         in message
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "arn"),
+    [
+        ("sns_topic_arn", "arn:aws:sns:us-east-:111122223333:events"),
+        (
+            "kms_key_arn",
+            "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+    ],
+)
+def test_a_topic_or_key_arn_with_a_broken_region_fails_in_both(terraform, tmp_path, key, arn):
+    found = problems_of(buckets=[{"name": "data-bucket", key: arn}], cloudtrail={"mode": "none"})
+    assert any(p.startswith(f"buckets[0].{key}:") for p in found), found
+    module_input = "sns_topic_arns" if key == "sns_topic_arn" else "kms_key_arns"
+    message = module_error(
+        terraform, tmp_path, trail_mode="none", **{module_input: {"data-bucket": arn}}
+    )
+    assert module_input in message

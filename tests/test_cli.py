@@ -93,7 +93,7 @@ def test_generate_writes_module_and_root_call(tmp_path, capsys):
         "log_bucket.tf",
         "outputs.tf",
         "README.md",
-        "tests/quilt_cross_account.tftest.hcl",
+        "tftest/quilt_cross_account.tftest.hcl",
     }
     assert {f"{MODULE}/{n}" for n in expected_module} <= set(files)
     assert f"{ROOT}/main.tf" in files

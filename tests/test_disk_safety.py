@@ -546,13 +546,14 @@ def test_a_config_over_the_size_limit_is_refused_before_reading(tmp_path, capsys
 
 
 def test_terraform_files_in_subdirectories_survive_regeneration(tree, capsys):
-    state = tree / MODULE / "tests" / ".terraform"
+    tests = tree / MODULE / render.MODULE_TEST_DIR
+    state = tests / ".terraform"
     state.mkdir()
     (state / "providers").write_text("cache\n")
-    (tree / MODULE / "tests" / "terraform.tfstate").write_text('{"version": 4}')
+    (tests / "terraform.tfstate").write_text('{"version": 4}')
     assert generate(capsys, "--out", tree)[0] == 0
     assert (state / "providers").read_text() == "cache\n"
-    assert (tree / MODULE / "tests" / "terraform.tfstate").read_text() == '{"version": 4}'
+    assert (tests / "terraform.tfstate").read_text() == '{"version": 4}'
 
 
 def test_a_journal_left_before_its_commit_point_is_cleaned_up(tree, capsys):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from quilt_cross_account import cli, config, domain
+from quilt_cross_account.model import Fleet
 
 from tests.util import EXAMPLES, REPO
 
@@ -44,7 +45,15 @@ def test_nothing_else_lives_in_examples():
 
 
 def test_each_config_shows_its_scenario():
-    models = {name: config.load(path) for name, path in GALLERY.items()}
+    fleet = config.load_any(GALLERY["fleet"])
+    assert isinstance(fleet, Fleet)
+    assert [(a.name, a.region) for a in fleet.accounts] == [
+        ("genomics", "us-east-1"),
+        ("imaging", "us-west-2"),
+    ]
+    assert all(a.role_arn is not None for a in fleet.accounts)
+    assert {a.setup.policy_mode for a in fleet.accounts} == {"managed", "statement-only"}
+    models = {name: config.load(path) for name, path in GALLERY.items() if name != "fleet"}
     assert set(models) == {
         "reference",
         "external-trail",

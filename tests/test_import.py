@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from quilt_cross_account import config
 
+from tests.aws_server import client
 from tests.util import REPO, snapshot
 
-ALLOW_ALL = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-}
 OWNER_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -32,73 +26,6 @@ OWNER_POLICY = {
         }
     ],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A moto server with IAM enforced; yields the environment of an admin in the data account."""
-    port = _free_port()
-    # The first three requests (creating the admin) are unauthenticated; every later one is checked.
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        import boto3  # here, not at the top: collecting the suite must not load boto3
-
-        bootstrap = boto3.client(
-            "iam",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="AKIDBOOTSTRAP",
-            aws_secret_access_key="x",
-        )
-        bootstrap.create_user(UserName="admin")
-        bootstrap.put_user_policy(
-            UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL)
-        )
-        key = bootstrap.create_access_key(UserName="admin")["AccessKey"]
-        home = tmp_path_factory.mktemp("aws-home")
-        yield {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": str(home / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def client(env: dict[str, str], service: str):
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 @pytest.fixture(scope="module")

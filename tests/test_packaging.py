@@ -56,7 +56,7 @@ PACKAGE_DATA = {
     "quilt_cross_account/terraform/templates/module/outputs.tf.j2",
     "quilt_cross_account/terraform/templates/module/variables.tf.j2",
     "quilt_cross_account/terraform/templates/module/versions.tf.j2",
-    "quilt_cross_account/terraform/templates/module/tests/quilt_cross_account.tftest.hcl.j2",
+    "quilt_cross_account/terraform/templates/module/tftest/quilt_cross_account.tftest.hcl.j2",
     "quilt_cross_account/terraform/templates/root/main.tf.j2",
     "quilt_cross_account/terraform/templates/root/cloudtrail/README.md.j2",
     "quilt_cross_account/terraform/templates/root/cloudtrail/trail-snippet.tf.j2",
@@ -303,6 +303,20 @@ def test_installed_command_generates_and_checks(installed, elsewhere, checkout):
     assert drift.returncode == 1, drift.stderr
     assert f"+++ b/{MODULE}/main.tf\n" in drift.stdout
     assert "\n-# hand edit\n" in drift.stdout
+
+
+def test_installed_without_boto3_verify_and_import_say_what_to_install(installed, elsewhere):
+    config = elsewhere / "quilt.toml"
+    config.write_text(
+        'control_account_ids = ["111122223333"]\nbuckets = ["data-bucket"]\n'
+        '[cloudtrail]\nmode = "none"\n'
+    )
+    for command in ("verify", "import-policies"):
+        result = run(installed / "quilt-cross-account", command, "--config", config, cwd=elsewhere)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == (
+            f"error: {command} needs boto3: pip install 'quilt-cross-account[import]'\n"
+        )
 
 
 def test_installed_package_is_quilt_cross_account_only(installed, elsewhere):

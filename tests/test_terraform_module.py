@@ -117,7 +117,7 @@ def test_config_loader_on_the_module(terraform):
 
 def test_module_tests_pass_through_the_stand_in(terraform):
     module = terraform.copy_to_temp(REPO / render.MODULE_DIR)
-    result = terraform.test(module)
+    result = terraform.test(module, test_directory=render.MODULE_TEST_DIR)
     assert result.status == "pass", result.output
     assert len(result.runs) == 8 and set(result.runs.values()) == {"pass"}
 

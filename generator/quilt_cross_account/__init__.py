@@ -5,9 +5,6 @@ Pipeline: `config` (read and validate) -> `model` -> `terraform` (HCL) and `cons
 -> `writer` (stage, swap, check). `generate` never imports `construct`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from quilt_cross_account import version as _version
 
-try:
-    __version__ = version("quilt-cross-account")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__version__ = _version.current()

@@ -7,10 +7,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from quilt_cross_account import cloudtrail, config, domain, errors, offboarding, writer
+from quilt_cross_account import config, domain, errors, offboarding, version, writer
 from quilt_cross_account import importer as importer_module
 from quilt_cross_account.config import locations
-from quilt_cross_account.errors import EXIT_AWS, EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from quilt_cross_account.errors import (
+    EXIT_AWS,
+    EXIT_CHECK_FAILED,
+    EXIT_DRIFT,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from quilt_cross_account.model import DataAccountSetup, Fleet
 from quilt_cross_account.terraform import render
 
 
@@ -21,12 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         "buckets in this (data) account.",
         epilog=errors.EXIT_CODES_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version.current()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     generate = commands.add_parser(
         "generate",
         help="render the module and its root-module call from a config",
         description=f"Render {render.MODULE_DIR}/ and {render.ROOT_DIR}/ under --out from a "
-        "TOML config (the built-in reference example when --config is not given).",
+        "TOML config (the built-in reference example when --config is not given); a fleet "
+        f"config ([[data_accounts]]) gets one root per account, {render.ROOT_DIR}/<name>/.",
         epilog=errors.EXIT_CODES_HELP,
     )
     generate.add_argument("--config", type=Path, help="TOML config (default: built-in example)")
@@ -78,12 +87,39 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=errors.EXIT_CODES_HELP,
     )
     importer.add_argument("--config", type=Path, required=True, help="your TOML config")
-    importer.add_argument("--profile", help="AWS profile of the data account")
-    importer.add_argument("--region", help="AWS region (default: the config's region)")
+    importer.add_argument(
+        "--profile",
+        help="AWS profile of the data account (a fleet config: of the accounts whose table "
+        "names no profile; an account's role_arn is assumed with it)",
+    )
+    importer.add_argument(
+        "--region", help="AWS region (default: the config's region, or each account's own)"
+    )
     importer.add_argument(
         "--policies-dir",
         help="only checked: must be the directory generate reads (existing_policies_dir, else "
         f"{locations.DEFAULT_POLICIES_DIR}/ beside the config); set it in the config instead",
+    )
+    verify = commands.add_parser(
+        "verify",
+        help="check the live account against the config (read-only)",
+        description="Read the configured buckets' policies, Object Ownership and ACLs, the "
+        "trail, its selectors and log bucket policy, the SNS topic and KMS key policies "
+        "(read-only calls; README: verify) and check each against the config: after "
+        "`terraform apply` (default), that Quilt will work; with --before-apply, that the "
+        "apply removes no statement the owner has.",
+        epilog=f"exit codes: {EXIT_OK} no check failed (some may be not checked); "
+        f"{EXIT_CHECK_FAILED} a check failed; "
+        f"{EXIT_USAGE} config error; {EXIT_AWS} AWS read failure (nothing judged)",
+    )
+    verify.add_argument("--config", type=Path, required=True, help="your TOML config")
+    verify.add_argument("--profile", help="AWS profile of the data account")
+    verify.add_argument("--region", help="AWS region (default: the config's region)")
+    verify.add_argument("--json", action="store_true", help="print one JSON document")
+    verify.add_argument(
+        "--before-apply",
+        action="store_true",
+        help="check that the apply keeps every live statement instead",
     )
     return parser
 
@@ -92,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "import-policies":
         return errors.guarded(lambda: import_policies(args))
+    if args.command == "verify":
+        return errors.guarded(lambda: verify(args))
     return errors.guarded(lambda: generate(args))
 
 
@@ -110,6 +148,37 @@ def import_policies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def verify(args: argparse.Namespace) -> int:
+    from quilt_cross_account import verify as verify_module
+    from quilt_cross_account.verify import live, report
+
+    try:
+        run = verify_module.run(
+            args.config, args.profile, args.region, args.before_apply, live.progress_stream()
+        )
+    except errors.ConfigError as exc:
+        errors.report(exc)
+        return EXIT_USAGE
+    except errors.AwsReadError as exc:
+        errors.report(exc)
+        return EXIT_AWS
+    if args.json:
+        print(report.document(run))
+    elif not (run.errors and not run.fleet):
+        for line in report.text(run):
+            print(line)
+    if run.errors:
+        errors.report_problems(run.errors)
+        judged = (
+            "nothing was checked"
+            if not run.fleet
+            else "accounts with a failed read were not checked"
+        )
+        print(f"{judged}: every read must succeed first", file=sys.stderr)
+        return EXIT_AWS
+    return EXIT_CHECK_FAILED if run.failed else EXIT_OK
+
+
 def overrides_from(args: argparse.Namespace) -> dict[str, object]:
     keys = ("control_account_ids", "buckets", "partition", "region", "action_set")
     return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
@@ -118,28 +187,36 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
 def generate(args: argparse.Namespace) -> int:
     try:
         notes: list[str] = []
-        model = config.load(args.config, overrides_from(args), notes)
+        model = config.load_any(args.config, overrides_from(args), notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         previous = writer.read_record(args.out / render.ROOT_DIR)
         # Buckets stay in the trails the previous run put them in.
-        model = cloudtrail.remembering(model, previous)
+        model = offboarding.remember_trails(previous, model)
         files = render.render(model)
-        left = offboarding.check_dropped(
+        left = offboarding.check_roots(
             previous,
             model,
             str(args.out / render.ROOT_DIR),
             offboarding.MODULE_ADDRESSES,
             force=args.force,
         )
-        records = {render.ROOT_DIR: offboarding.record(model)}
+        records = {render.ROOT_DIR: offboarding.root_record(model)}
+        produced = writer.produced_by(args.out, render.OWNED_DIRS)
+        warning = version.newer_tree_warning(produced)
+        if warning:
+            print(warning, file=sys.stderr)
         if args.check:
             drift = writer.check(args.out, files, render.OWNED_DIRS, records)
             if drift is None:
                 print(f"up to date: {', '.join(render.OWNED_DIRS)}")
                 return EXIT_OK
             sys.stdout.write(drift.diff)
-            print(f"{len(drift.changed)} generated file(s) differ; run generate", file=sys.stderr)
+            by = "" if produced is None else f" (generated by {version.describe(produced)})"
+            print(
+                f"{len(drift.changed)} generated file(s) differ{by}; run generate",
+                file=sys.stderr,
+            )
             return EXIT_DRIFT
         writer.write(
             args.out,
@@ -154,10 +231,20 @@ def generate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for note in left:
         print(f"note: {note}", file=sys.stderr)
+    if isinstance(model, Fleet):
+        for account in model.accounts:
+            _report_written(args.out, account.setup, render.account_root(account))
+        print(f"{len(model.accounts)} data account roots under {args.out / render.ROOT_DIR}")
+    else:
+        _report_written(args.out, model, render.ROOT_DIR)
+    return EXIT_OK
+
+
+def _report_written(out: Path, model: DataAccountSetup, root: str) -> None:
     trail = model.cloudtrail
     if trail.mode == "external":
         print(
-            f"warning: {render.ROOT_DIR}/cloudtrail/put-event-selectors.json REPLACES all "
+            f"warning: {root}/cloudtrail/put-event-selectors.json REPLACES all "
             f"selectors of trail {trail.trail_name!r}; it merges the config's "
             f"{len(trail.extra_event_selectors) + len(trail.extra_advanced_event_selectors)} "
             "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
@@ -175,10 +262,9 @@ def generate(args: argparse.Namespace) -> int:
     if len(trail.shards) > 1:
         style += f" in {len(trail.shards)} trails"
     print(
-        f"wrote {', '.join(render.OWNED_DIRS)} under {args.out} for "
+        f"wrote {render.MODULE_DIR}, {root} under {out} for "
         f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
     )
-    return EXIT_OK
 
 
 if __name__ == "__main__":

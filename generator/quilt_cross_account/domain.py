@@ -71,13 +71,16 @@ SNS_SUBSCRIBE_SID = "QuiltControlAccountSubscribe"
 # RemovePermission, SetTopicAttributes and Subscribe); subscribers may always unsubscribe.
 SNS_CONTROL_ACTIONS: tuple[str, ...] = ("sns:GetTopicAttributes", "sns:Subscribe")
 SNS_QUILT_SIDS: tuple[str, ...] = (SNS_PUBLISH_SID, SNS_SUBSCRIBE_SID)
+# A region name as AWS spells them (us-east-1, us-gov-west-1, cn-north-1, us-iso-east-1): an
+# ARN with any other region fails at apply, and boto3 refuses to build a client for it.
+REGION_NAME = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+"
 SNS_TOPIC_ARN_PATTERN = (
-    r"^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+    rf"^arn:aws(-us-gov|-cn)?:sns:{REGION_NAME}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?$"
 )
 # Buckets encrypted with a customer-managed key: what the control accounts need on the key.
 KMS_GRANT_SID = "QuiltControlAccountDecrypt"
 KMS_CONTROL_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
-KMS_KEY_ID_ARN_PATTERN = r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
+KMS_KEY_ID_ARN_PATTERN = rf"^arn:aws(-us-gov|-cn)?:kms:{REGION_NAME}:[0-9]{{12}}:key/[A-Za-z0-9-]+$"
 
 # S3 bucket policies are limited to 20 KB.
 BUCKET_POLICY_MAX_BYTES = 20 * 1024
@@ -155,9 +158,17 @@ def tag_text_ok(text: str) -> bool:
 
 
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+# An IAM role ARN (IAM's rules: a path of printable ASCII between slashes, a name of 1-64
+# letters, digits and +=,.@_-); groups: partition, account, name.
+ROLE_ARN_PATTERN = (
+    r"^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$"
+)
+# A fleet account's name is a directory and a CDKTF stack name: lower case (one spelling on
+# case-insensitive disks), digits, '-' and '_', starting with a letter or digit.
+ACCOUNT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 TRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"
-REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
-KMS_KEY_ARN_PATTERN = r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"
+REGION_PATTERN = rf"^{REGION_NAME}$"
+KMS_KEY_ARN_PATTERN = rf"^arn:aws(-us-gov|-cn)?:kms:{REGION_NAME}:[0-9]{{12}}:(key|alias)/.+$"
 
 # S3 general-purpose bucket naming rules: one table (`BUCKET_NAME_RULES`) that both the config
 # check (`bucket_name_problems`) and the module's `validation` blocks are built from.

@@ -14,13 +14,15 @@ from types import FrameType
 
 EXIT_OK = 0
 EXIT_DRIFT = 1  # `generate --check` found differences (and only that)
+EXIT_CHECK_FAILED = 1  # `verify`: a check failed (and every read succeeded)
 EXIT_USAGE = 2  # bad command line, config, input file or output directory: nothing was written
-EXIT_AWS = 3  # reading from AWS failed (`import-policies`): nothing was written
+EXIT_AWS = 3  # reading from AWS failed (`import-policies`, `verify`): nothing written or judged
 EXIT_INTERNAL = 70  # a bug: an unexpected error, reported in one line (EX_SOFTWARE)
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the run stopped and cleaned up after itself
 
 EXIT_CODES_HELP = (
-    f"exit codes: {EXIT_OK} ok; {EXIT_DRIFT} generated files differ (--check); {EXIT_USAGE} "
+    f"exit codes: {EXIT_OK} ok; {EXIT_DRIFT} generated files differ (--check) or a verify "
+    f"check failed; {EXIT_USAGE} "
     f"usage, config or output error (nothing written); {EXIT_AWS} AWS read failure; "
     f"{EXIT_INTERNAL} internal error; {EXIT_INTERRUPTED} interrupted"
 )

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quilt_cross_account import config, files, policy
+from quilt_cross_account import config, domain, files, policy
 from quilt_cross_account.config import documents
+from quilt_cross_account.config import fleet as fleet_config
 from quilt_cross_account.config.locations import Location, Locations
 from quilt_cross_account.errors import AwsReadError, ConfigError, OutputError, signals_deferred
 from quilt_cross_account.model import DataAccountSetup
+
+FLEET_KEY = fleet_config.FLEET_KEY
 
 
 @dataclass
@@ -42,18 +45,74 @@ class Targets:
     selectors_file: Path | None
 
 
-def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccountSetup, Targets]:
-    """The validated config (without reading the files this command writes) and where each
-    read is saved: exactly where `generate` looks (config.locations)."""
+@dataclass(frozen=True)
+class AccountPlan:
+    """What to read for one data account (the one of a single config, or a fleet's), where to
+    save it, and with which credentials."""
+
+    label: str  # how its report and problems are prefixed ("" for a single config)
+    model: DataAccountSetup
+    targets: Targets
+    account_id: str | None = None  # a fleet account's: the credentials must be for it
+    profile: str | None = None
+    role_arn: str | None = None
+
+
+def plan_accounts(path: Path | None, policies_dir: str | None) -> list[AccountPlan]:
+    """Every account's validated config (without reading the files this command writes) and
+    where each read is saved: exactly where `generate` looks (config.locations)."""
     if path is None:
         raise ConfigError(
             ["--config: import-policies needs your config file; it saves what it reads beside it"]
         )
     raw, base_dir = config.read_config(path)
-    model = config.validate(raw, base_dir, read_files=False)
-    assert base_dir is not None
-    configured_dir = raw.get("existing_policies_dir")
-    locations = Locations(base_dir, configured_dir)
+    assert base_dir is not None  # a config file always has a directory
+    if not fleet_config.is_fleet(raw):
+        model = config.validate(raw, base_dir, read_files=False)
+        locations = Locations(base_dir, raw.get("existing_policies_dir"))
+        _check_policies_flag(locations, policies_dir)
+        return [AccountPlan("", model, _targets(path, base_dir, raw, model, locations))]
+    if policies_dir is not None:
+        raise ConfigError(
+            [
+                "--policies-dir: a fleet config keeps each account's policies in its own "
+                "directory (existing_policies_dir/<name>, else policies/<name>); set "
+                "existing_policies_dir in the config instead"
+            ]
+        )
+    fleet = fleet_config.validate(raw, base_dir, read_files=False)
+    shared_dir = raw.get("existing_policies_dir")
+    plans: list[AccountPlan] = []
+    problems: list[str] = []
+    for i, (account, table) in enumerate(zip(fleet.accounts, raw[FLEET_KEY], strict=True)):
+        at = f"{FLEET_KEY}[{i}]"
+        own, _ = fleet_config.account_config(raw, table)
+        locations = Locations(
+            base_dir,
+            own.get("existing_policies_dir"),
+            fleet_config.default_policies_dir(raw, account.name),
+        )
+        try:
+            targets = _targets(path, base_dir, own, account.setup, locations, shared_dir)
+        except ConfigError as exc:
+            problems += [f"{at}.{line}" for line in exc.problems]
+            continue
+        plans.append(
+            AccountPlan(
+                f"{at} ({account.name})",
+                account.setup,
+                targets,
+                account_id=account.account_id,
+                profile=account.profile,
+                role_arn=account.role_arn,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return plans
+
+
+def _check_policies_flag(locations: Locations, policies_dir: str | None) -> None:
     directory = locations.policies_dir
     assert directory is not None  # a config file always has a directory
     if policies_dir is not None and _real(locations.resolve(policies_dir)) != _real(directory.path):
@@ -64,6 +123,17 @@ def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccou
                 "config instead, so both commands use the same directory"
             ]
         )
+
+
+def _targets(
+    path: Path,
+    base_dir: Path,
+    raw: Mapping[str, Any],
+    model: DataAccountSetup,
+    locations: Locations,
+    shared_dir: str | None = None,
+) -> Targets:
+    """Where each of one account's reads is saved (`raw`: its single-account config)."""
     named = (
         {
             str(item["name"]): str(item["existing_policy"])
@@ -93,16 +163,17 @@ def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccou
     if model.cloudtrail.mode == "external":
         trail_raw = raw.get("cloudtrail", {})
         selectors = locations.selectors_file(trail_raw.get("existing_selectors_file"))
+    configured = [d for d in (locations.configured_policies_dir, shared_dir) if d is not None]
     _check_targets(
         path,
         base_dir,
-        configured_dir,
+        configured,
         locations,
         {**policy_files, **topic_files},
         acl_files,
         selectors,
     )
-    return model, Targets(
+    return Targets(
         {b: loc.path for b, loc in policy_files.items()},
         {b: loc.path for b, loc in acl_files.items()},
         {t: loc.path for t, loc in topic_files.items()},
@@ -113,7 +184,7 @@ def plan_targets(path: Path | None, policies_dir: str | None) -> tuple[DataAccou
 def _check_targets(
     config_path: Path,
     base_dir: Path,
-    configured_dir: str | None,
+    configured_dirs: Sequence[str],
     locations: Locations,
     policy_files: Mapping[str, Location],
     acl_files: Mapping[str, Location],
@@ -121,9 +192,7 @@ def _check_targets(
 ) -> None:
     """Only regular *.json files under the config's directory (or the policies directory it
     names), never the config itself, never one file for two things."""
-    roots = [_real(base_dir)]
-    if configured_dir is not None:
-        roots.append(_real(locations.resolve(configured_dir)))
+    roots = [_real(base_dir), *(_real(locations.resolve(d)) for d in configured_dirs)]
     config_real = _real(config_path)
     problems: list[str] = []
     owners: dict[Path, str] = {}
@@ -383,18 +452,98 @@ def _saved(path: Path) -> Any:
 def run(
     path: Path | None, profile: str | None, region: str | None, policies_dir: str | None
 ) -> list[str]:
-    model, targets = plan_targets(path, policies_dir)
+    """Read every account, then save what was read: nothing is written unless every read of
+    every account succeeded. A fleet account is read with its own `profile` (else `profile`),
+    through its `role_arn` when it has one, and only when the credentials are its account's."""
+    plans = plan_accounts(path, policies_dir)
+    snaps: list[Snapshot] = []
+    problems: list[str] = []
+    for plan in plans:
+        prefix = f"{plan.label}: " if plan.label else ""
+        try:
+            boto_session = account_session(
+                profile=plan.profile or profile,
+                profile_key="profile" if plan.profile else "--profile",
+                role_arn=plan.role_arn,
+                account_id=plan.account_id,
+                region=region or plan.model.region,
+                command="import-policies",
+            )
+        except AwsReadError as exc:
+            problems += [f"{prefix}{line}" for line in exc.problems]
+            continue
+        snap = read(plan.model, boto_session)
+        problems += [f"{prefix}{line}" for line in snap.problems]
+        snaps.append(snap)
+    if problems:
+        raise AwsReadError(problems)
+    report: list[str] = []
+    for plan, snap in zip(plans, snaps, strict=True):
+        lines = save(snap, plan.targets, plan.model.partition)
+        report += [f"{plan.label}: {line}" if plan.label else line for line in lines]
+    return report
+
+
+def account_session(
+    *,
+    profile: str | None,
+    role_arn: str | None,
+    account_id: str | None,
+    region: str,
+    command: str,
+    profile_key: str = "--profile",
+) -> Any:
+    """A data account's boto3 session: its profile, its role assumed (STS AssumeRole), its
+    account checked; AwsReadError when that fails or the credentials are another account's."""
+    base = session(profile, region, command, profile_key)
+    if role_arn is None and account_id is None:
+        return base  # a single-account config: boto3's chain, as it is
     import boto3
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        session = boto3.Session(profile_name=profile, region_name=region or model.region)
+        if role_arn is not None:
+            answer = base.client("sts").assume_role(
+                RoleArn=role_arn, RoleSessionName=f"{domain.GENERATOR_NAME}-{command}"
+            )
+            credentials = answer["Credentials"]
+            base = boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=region,
+            )
+        caller = base.client("sts").get_caller_identity()["Account"]
+    except ClientError as exc:
+        raise AwsReadError(
+            [_describe("role_arn" if role_arn else profile_key, "sts", exc)]
+        ) from None
+    except BotoCoreError as exc:
+        raise AwsReadError([f"{profile_key}: {_one_line(str(exc))}"]) from None
+    if account_id is not None and caller != account_id:
+        # Like the roots' allowed_account_ids: never read another account's buckets.
+        raise AwsReadError(
+            [
+                f"account_id: the credentials are for account {caller}, not {account_id}; "
+                "nothing was read (set this account's profile or role_arn)"
+            ]
+        )
+    return base
+
+
+def session(profile: str | None, region: str, command: str, profile_key: str = "--profile") -> Any:
+    """A boto3 session for the data account; a missing boto3 or profile is one line."""
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        raise ConfigError(
+            [f"{command} needs boto3: pip install 'quilt-cross-account[import]'"]
+        ) from None
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
     except BotoCoreError as exc:  # e.g. the profile does not exist
-        raise AwsReadError([f"--profile: {_one_line(str(exc))}"]) from None
-    snap = read(model, session)
-    if snap.problems:
-        raise AwsReadError(snap.problems)
-    return save(snap, targets, model.partition)
+        raise AwsReadError([f"{profile_key}: {_one_line(str(exc))}"]) from None
 
 
 def _code(exc: Any) -> str:
@@ -405,18 +554,24 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(at: str, action: str, exc: Any) -> str:
+def error_of(exc: Any) -> tuple[str, str]:
+    """A botocore ClientError's code and one-line message."""
     error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
+    code = str(error.get("Code", "Unknown"))
     message = _one_line(str(error.get("Message", "")))  # one line per problem
     # Some endpoints answer a JSON API with an XML error body that botocore leaves unparsed.
     embedded = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", message)
     if embedded:
         code, message = embedded.groups()
+    return code, message
+
+
+def _describe(at: str, action: str, exc: Any) -> str:
+    code, message = error_of(exc)
     hint = (
         " (check the credentials' permissions for this account)" if "AccessDenied" in code else ""
     )
     return f"{at}: {action} failed with {code}: {message}{hint}"
 
 
-__all__ = ["ConfigError", "AwsReadError", "run"]
+__all__ = ["ConfigError", "AwsReadError", "account_session", "plan_accounts", "run"]

@@ -197,3 +197,27 @@ class DataAccountSetup:
 
 def _by_name(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     return {name: value for name, value in sorted(pairs) if value is not None}
+
+
+@dataclass(frozen=True)
+class DataAccount:
+    """One data account of a fleet: its own root (or stack), provider and credentials."""
+
+    name: str  # its directory and stack name
+    account_id: str  # what its provider pins (`allowed_account_ids`)
+    setup: DataAccountSetup
+    role_arn: str | None = None  # the role its provider (and import-policies) assumes
+    profile: str | None = None  # the AWS profile import-policies reads it with
+
+    @property
+    def region(self) -> str:
+        return self.setup.region
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Many data accounts connected to the same control account(s): one root each."""
+
+    accounts: tuple[DataAccount, ...]
+    # The config and every file its accounts read: a run must never delete them.
+    input_files: tuple[Path, ...] = field(default=(), compare=False)

@@ -30,7 +30,7 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from quilt_cross_account import domain, files
+from quilt_cross_account import domain, files, version
 from quilt_cross_account.errors import OutputError, signals_deferred
 
 MANIFEST = f".{domain.GENERATOR_NAME}.json"
@@ -88,6 +88,22 @@ def read_record(directory: Path) -> dict[str, Any]:
     except (files.UnreadableFile, ValueError):
         return {}
     return listing if isinstance(listing, dict) else {}
+
+
+def produced_by(out: Path, owned: tuple[str, ...]) -> str | None:
+    """The newest version recorded by the manifests of the owned directories under `out`:
+    "" when they record none (a version from before versions were recorded), None when there
+    is no generated tree at all."""
+    found: str | None = None
+    for directory in owned:
+        record = read_record(out / directory)
+        if record.get("generator") != domain.GENERATOR_NAME:
+            continue
+        recorded = record.get(version.MANIFEST_KEY)
+        recorded = recorded if isinstance(recorded, str) else ""
+        if found is None or version.order(recorded) > version.order(found):
+            found = recorded
+    return found
 
 
 def write(
@@ -155,7 +171,7 @@ def check(
                     changed.append(path)
                     chunks.append(f"# {path}: {exc}\n")
                     continue
-            if old == new:
+            if _same_content(name, old, new):
                 continue
             changed.append(path)
             chunks.extend(
@@ -360,8 +376,29 @@ def _is_working_file(name: str) -> bool:
 
 
 def _manifest(contents: Mapping[str, str], record: Mapping[str, Any]) -> str:
-    listing = {"generator": domain.GENERATOR_NAME, "files": sorted(contents), **record}
+    listing = {
+        "generator": domain.GENERATOR_NAME,
+        version.MANIFEST_KEY: version.current(),
+        "files": sorted(contents),
+        **record,
+    }
     return json.dumps(listing, indent=2) + "\n"
+
+
+def _same_content(name: str, old: str | None, new: str | None) -> bool:
+    """Whether a file on disk is current. A manifest that differs only in the version it
+    records is: a new release that generates the same files leaves the tree as it is."""
+    if old == new or name != MANIFEST or old is None or new is None:
+        return old == new
+    try:
+        before, after = json.loads(old), json.loads(new)
+    except ValueError:
+        return False
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return False
+    before.pop(version.MANIFEST_KEY, None)
+    after.pop(version.MANIFEST_KEY, None)
+    return bool(before == after)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Extract the Terraform schema of the types in resources.txt from the cdktf AWS bindings.
+"""Extract the Terraform schema of the types in resources.txt from the AWS provider bindings.
 
-Sources, all inside the jsii tarball shipped by `cdktf-cdktf-provider-aws`:
+Two binding families carry the same generated code: cdktf's `cdktf-cdktf-provider-aws` and CDK
+Terrain's `cdktn-provider-aws` (module `cdktn` instead of `cdktf`). Sources, all inside the jsii
+tarball the binding ships (`<package>/_jsii/provider-aws@<version>.jsii.tgz`):
 - `package/.jsii`: every config struct with argument names (the docs link anchor is the exact
   Terraform name), primitive/collection types, required-ness and single-struct vs list blocks;
 - `package/lib/<type>/index.js`: the generated TypeScript, embedded as a source map, whose
@@ -8,27 +10,57 @@ Sources, all inside the jsii tarball shipped by `cdktf-cdktf-provider-aws`:
   computed flags, list vs set, and the types of computed-only attributes.
 Provider facts found in neither (defaults, max items, allowed values, ForceNew) come from OVERLAY.
 
+The default is schema.json from the installed cdktf binding (the one the project pins); the other
+schemas of the compatibility matrix (schemas/aws-<provider version>.json, see versions.py) come
+from a downloaded wheel. Each file records its source: package, version, provider version and
+the sha256 of the jsii tarball (and of the wheel).
+
 Usage: python -m tests.standin.extract_schema [--check]
+       python -m tests.standin.extract_schema --wheel WHEEL --output tests/standin/schemas/X.json
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import re
 import sys
 import tarfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 HERE = Path(__file__).resolve().parent
 RESOURCES_TXT = HERE / "resources.txt"
 SCHEMA_JSON = HERE / "schema.json"
-PACKAGE = "cdktf_cdktf_provider_aws"
-TARBALL = "_jsii/provider-aws@21.22.1.jsii.tgz"
-ASSEMBLY = "@cdktf/provider-aws"
+_TARBALL_RE = re.compile(r"^(\w+)/_jsii/provider-aws@([\w.+-]+)\.jsii\.tgz$")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of provider bindings: the same generator, under another core library name."""
+
+    distribution: str  # the package's name on PyPI
+    package: str  # its Python import package
+    core: str  # the jsii core library the generated code extends (cdktf.TerraformResource, ...)
+    assembly: str  # the jsii assembly name of the bindings
+
+
+FAMILIES = {
+    f.package: f
+    for f in (
+        Family(
+            "cdktf-cdktf-provider-aws", "cdktf_cdktf_provider_aws", "cdktf", "@cdktf/provider-aws"
+        ),
+        Family("cdktn-provider-aws", "cdktn_provider_aws", "cdktn", "@cdktn/provider-aws"),
+    )
+}
+DEFAULT_FAMILY = FAMILIES["cdktf_cdktf_provider_aws"]
 KINDS = {"provider": "provider", "resource": "resources", "data": "data_sources"}
 # cdktf adds the `alias` meta-argument to the provider config; Terraform owns it, not the provider.
 PROVIDER_META_ARGS = {"alias"}
@@ -176,20 +208,85 @@ def read_type_list(path: Path = RESOURCES_TXT) -> list[tuple[str, str]]:
     return pairs
 
 
-def tarball_path() -> Path:
+@dataclass(frozen=True)
+class Bindings:
+    """Where a binding's jsii tarball is: an installed package, or inside a downloaded wheel."""
+
+    family: Family
+    version: str  # the bindings' own version (not the provider's)
+    member: (
+        str  # the tarball's path inside the package: "<package>/_jsii/provider-aws@<v>.jsii.tgz"
+    )
+    path: Path  # the installed tarball, or the wheel holding it
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.path.suffix == ".whl"
+
+    @contextmanager
+    def tarball(self) -> Iterator[IO[bytes]]:
+        if not self.is_wheel:
+            with self.path.open("rb") as stream:
+                yield stream
+            return
+        with zipfile.ZipFile(self.path) as wheel, wheel.open(self.member) as stream:
+            yield stream
+
+    def provenance(self) -> dict[str, str]:
+        """Package, version and sha256 of what was read (and of the wheel, if it was one)."""
+        with self.tarball() as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        found = {
+            "package": self.family.distribution,
+            "version": self.version,
+            "tarball": self.member,
+            "tarball_sha256": digest,
+        }
+        if self.is_wheel:
+            found["wheel"] = self.path.name
+            found["wheel_sha256"] = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return found
+
+
+def _bindings(member: str, path: Path) -> Bindings:
+    match = _TARBALL_RE.match(member)
+    if match is None or match.group(1) not in FAMILIES:
+        raise ValueError(f"{path}: no provider-aws jsii tarball of a known binding family")
+    return Bindings(FAMILIES[match.group(1)], match.group(2), member, path)
+
+
+def installed_bindings(family: Family = DEFAULT_FAMILY) -> Bindings:
+    """The binding installed in this environment (the default: the cdktf binding pinned by the
+    project's `cdktf` extra)."""
     import importlib.util
 
-    spec = importlib.util.find_spec(PACKAGE)
+    spec = importlib.util.find_spec(family.package)
     if spec is None or spec.origin is None:
-        raise RuntimeError(f"{PACKAGE} is not installed")
-    return Path(spec.origin).parent / TARBALL
+        raise RuntimeError(f"{family.package} is not installed")
+    (tarball,) = (Path(spec.origin).parent / "_jsii").glob("provider-aws@*.jsii.tgz")
+    return _bindings(f"{family.package}/_jsii/{tarball.name}", tarball)
+
+
+def wheel_bindings(wheel: Path) -> Bindings:
+    """The binding inside a wheel (`pip download --no-deps <distribution>==<version>`)."""
+    with zipfile.ZipFile(wheel) as archive:
+        members = [name for name in archive.namelist() if _TARBALL_RE.match(name)]
+    if len(members) != 1:
+        raise ValueError(f"{wheel}: expected one provider-aws jsii tarball, found {members}")
+    return _bindings(members[0], wheel)
 
 
 # --------------------------------------------------------------------------- tarball reading
 
 # Anchored at line starts: a leading unanchored \w+ is quadratic on the one-line source maps.
+# cdktf's compiled JS assigns `Class.tfResourceType = "..."` after the class; cdktn's declares a
+# `static tfResourceType = "..."` field inside it.
 _TF_TYPE_RE = re.compile(rb'^(\w+)\.tfResourceType = "(\w+)";', re.M)
-_CLASS_RE = re.compile(rb"class (\w+) extends cdktf\.Terraform(Resource|DataSource|Provider) ")
+_STATIC_TF_TYPE_RE = re.compile(rb'^ +static tfResourceType = "(\w+)";', re.M)
+_CORES = "|".join(f.core for f in FAMILIES.values()).encode()
+_CLASS_RE = re.compile(
+    rb"class (\w+) extends (?:" + _CORES + rb")\.Terraform(Resource|DataSource|Provider) "
+)
 _KIND_OF_BASE = {b"Resource": "resource", b"DataSource": "data", b"Provider": "provider"}
 _SOURCE_MAP_RE = re.compile(rb"sourceMappingURL=data:application/json;base64,(\S+)")
 _SECTION_RE = re.compile(r"^export (?:class|function|interface) (\w+)", re.M)
@@ -199,12 +296,24 @@ _VERSION_RE = re.compile(r"providerVersion: '([^']+)'")
 def _identify(js: bytes) -> tuple[str, str, str] | None:
     """(kind, Terraform type name, class name) of a generated index.js, if it defines one."""
     tf_type = _TF_TYPE_RE.search(js)
-    if tf_type is None:
+    if tf_type is not None:
+        for match in _CLASS_RE.finditer(js):
+            if match.group(1) == tf_type.group(1):
+                kind, name = _KIND_OF_BASE[match.group(2)], tf_type.group(2).decode()
+                return kind, name, match.group(1).decode()
         return None
-    for match in _CLASS_RE.finditer(js):
-        if match.group(1) == tf_type.group(1):
-            return _KIND_OF_BASE[match.group(2)], tf_type.group(2).decode(), match.group(1).decode()
-    return None
+    static = _STATIC_TF_TYPE_RE.search(js)
+    if static is None:
+        return None
+    # The field belongs to the last class declared before it.
+    owners = list(_CLASS_RE.finditer(js, 0, static.start()))
+    if not owners:
+        return None
+    return (
+        _KIND_OF_BASE[owners[-1].group(2)],
+        static.group(1).decode(),
+        owners[-1].group(1).decode(),
+    )
 
 
 def _split_sections(ts: str) -> dict[str, str]:
@@ -222,12 +331,12 @@ def _ts_source(js: bytes, class_name: str) -> TsSource:
 
 
 def scan_tarball(
-    path: Path, wanted: set[tuple[str, str]]
+    stream: IO[bytes], wanted: set[tuple[str, str]]
 ) -> tuple[dict[str, Any], dict[tuple[str, str], TsSource]]:
     """One streaming pass: the .jsii types, and the TypeScript of each wanted provider type."""
     types: dict[str, Any] = {}
     sources: dict[tuple[str, str], TsSource] = {}
-    with tarfile.open(path, "r|gz") as tar:
+    with tarfile.open(fileobj=stream, mode="r|gz") as tar:
         for member in tar:
             if not member.isfile():
                 continue
@@ -313,6 +422,8 @@ def _getter_type(section: str, name: str) -> Any:
 # --------------------------------------------------------------------------- jsii facts
 
 _ANCHOR_RE = re.compile(r"\{@link \S+?#(\w+) \S+\}")
+# The IResolvable alternative each family's core library adds to most types.
+_RESOLVABLES = {f"{f.core}.IResolvable" for f in FAMILIES.values()}
 _PRIMITIVES = {"string": "string", "number": "number", "boolean": "bool"}
 
 
@@ -326,10 +437,10 @@ def _tf_name(prop: dict[str, Any]) -> str:
 
 
 def _unwrap(jsii_type: dict[str, Any]) -> dict[str, Any]:
-    """Drop the `cdktf.IResolvable` alternative cdktf adds to most types."""
+    """Drop the `cdktf.IResolvable` (`cdktn.IResolvable`) alternative added to most types."""
     if "union" not in jsii_type:
         return jsii_type
-    rest = [t for t in jsii_type["union"]["types"] if t.get("fqn") != "cdktf.IResolvable"]
+    rest = [t for t in jsii_type["union"]["types"] if t.get("fqn") not in _RESOLVABLES]
     if len(rest) != 1:
         raise NotImplementedError(f"union type {jsii_type}")
     return rest[0]
@@ -440,11 +551,11 @@ def _block(ctx: Context, fqn: str) -> dict[str, Any]:
     return {"attributes": attributes, "block_types": block_types}
 
 
-def _config_fqn(types: dict[str, Any], class_name: str) -> str:
+def _config_fqn(types: dict[str, Any], assembly: str, class_name: str) -> str:
     matches = [
         fqn
         for fqn in types
-        if fqn.startswith(ASSEMBLY + ".") and fqn.endswith("." + class_name + "Config")
+        if fqn.startswith(assembly + ".") and fqn.endswith("." + class_name + "Config")
     ]
     if len(matches) != 1:
         raise ValueError(f"config struct of {class_name}: {matches}")
@@ -472,32 +583,42 @@ def _find(block: dict[str, Any], steps: list[str], path: str) -> dict[str, Any]:
 
 
 def build_schema(
-    types: dict[str, Any], sources: dict[tuple[str, str], TsSource], pairs: list[tuple[str, str]]
+    types: dict[str, Any],
+    sources: dict[tuple[str, str], TsSource],
+    pairs: list[tuple[str, str]],
+    bindings: Bindings,
 ) -> dict[str, Any]:
     schema: dict[str, Any] = {"resources": {}, "data_sources": {}}
     versions = set()
     for kind, name in pairs:
         if (kind, name) not in sources:
-            raise KeyError(f"{kind} {name} is not in the cdktf bindings")
+            raise KeyError(f"{kind} {name} is not in {bindings.family.distribution}")
         ts = sources[(kind, name)]
         versions.add(ts.provider_version)
-        block = _block(Context(types, ts), _config_fqn(types, ts.class_name))
+        config = _config_fqn(types, bindings.family.assembly, ts.class_name)
+        block = _block(Context(types, ts), config)
         _apply_overlay(f"{kind} {name}", block)
         if kind == "provider":
             schema["provider"] = {"block": block}
         else:
             schema[KINDS[kind]][name] = {"block": block}
+    if len(versions) != 1:
+        raise ValueError(f"the bindings name several provider versions: {sorted(versions)}")
     schema["source"] = {
-        "bindings": f"cdktf-cdktf-provider-aws {TARBALL.split('@')[1].removesuffix('.jsii.tgz')}",
-        "provider": "hashicorp/aws " + ", ".join(sorted(versions)),
+        **bindings.provenance(),
+        "provider": "hashicorp/aws",
+        "provider_version": versions.pop(),
     }
     return schema
 
 
-def extract(resources: Path = RESOURCES_TXT) -> dict[str, Any]:
+def extract(bindings: Bindings | None = None, resources: Path = RESOURCES_TXT) -> dict[str, Any]:
+    """The schema of the listed types, from the given bindings (default: the installed cdktf)."""
+    bindings = bindings or installed_bindings()
     pairs = read_type_list(resources)
-    types, sources = scan_tarball(tarball_path(), set(pairs))
-    return build_schema(types, sources, pairs)
+    with bindings.tarball() as stream:
+        types, sources = scan_tarball(stream, set(pairs))
+    return build_schema(types, sources, pairs, bindings)
 
 
 def dumps(schema: dict[str, Any]) -> str:
@@ -507,17 +628,22 @@ def dumps(schema: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if schema.json is stale")
+    parser.add_argument("--check", action="store_true", help="fail if the output is stale")
     parser.add_argument("--output", type=Path, default=SCHEMA_JSON)
+    parser.add_argument(
+        "--wheel", type=Path, help="read this downloaded binding wheel (cdktf or cdktn family)"
+    )
     args = parser.parse_args(argv)
-    text = dumps(extract())
+    text = dumps(extract(wheel_bindings(args.wheel) if args.wheel else None))
     if not args.check:
         args.output.write_text(text)
         return 0
     current = args.output.read_text() if args.output.exists() else ""
     if current != text:
         print(
-            f"{args.output} is stale: run python -m tests.standin.extract_schema", file=sys.stderr
+            f"{args.output} is stale: run python -m tests.standin.extract_schema"
+            + (f" --wheel {args.wheel} --output {args.output}" if args.wheel else ""),
+            file=sys.stderr,
         )
         return 1
     return 0

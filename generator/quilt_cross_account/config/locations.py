@@ -3,7 +3,8 @@
 
 - A bucket table's `existing_policy` names its file, relative to the config's directory.
 - Otherwise `<policies dir>/<bucket>.json`, where the policies directory is the config's
-  `existing_policies_dir`, or `policies/` beside the config when it sets none.
+  `existing_policies_dir`, or `policies/` beside the config when it sets none (in a fleet
+  config, `policies/<account name>/`, so that two accounts' trail selectors never meet).
 - `<policies dir>/<bucket>.acl.json`: the bucket ACL's grants to others (import-policies).
 - `<policies dir>/sns-<account>-<region>-<topic>.json`: an SNS topic's current policy.
 - With `cloudtrail.mode = "external"`: `cloudtrail.existing_selectors_file`, or
@@ -34,6 +35,8 @@ class Location:
 class Locations:
     base: Path | None  # the config's directory
     configured_policies_dir: str | None
+    # Without `existing_policies_dir` (a fleet's account: `policies/<account name>`).
+    default_policies_dir: str = DEFAULT_POLICIES_DIR
 
     @property
     def policies_dir(self) -> Location | None:
@@ -43,7 +46,7 @@ class Locations:
             )
         if self.base is None:
             return None
-        return Location(self.base / DEFAULT_POLICIES_DIR, "existing_policies_dir", False)
+        return Location(self.resolve(self.default_policies_dir), "existing_policies_dir", False)
 
     def policy_file(self, index: int, bucket: str, existing_policy: str | None) -> Location | None:
         if existing_policy is not None:

@@ -3,8 +3,10 @@ installed copy runs it as `python -m quilt_cross_account.construct.app` (no cdkt
 
 It validates the config first (invalid: the CLI's error lines, exit 2, nothing written), then
 builds a new output directory beside `cdktf.out` and swaps it in whole: the synthesized stack
-(`stacks/quilt-cross-account/cdk.tf.json`) plus the HCL module and its root-module call
-rendered by the same templates as `quilt-cross-account generate`, so `cdktf synth` emits both.
+(`stacks/quilt-cross-account/cdk.tf.json`; a fleet config: one stack per data account,
+`stacks/quilt-cross-account-<account name>/`, each deployed on its own) plus the HCL module and
+its root-module call(s) rendered by the same templates as `quilt-cross-account generate`, so
+`cdktf synth` emits both.
 
 The config is `--config`, else the `config` key of the cdktf.json context (which the cdktf CLI
 passes in $CDKTF_CONTEXT_JSON), else the built-in example. The output directory is `--output`,
@@ -20,13 +22,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from quilt_cross_account import cloudtrail, config, domain, errors, offboarding, writer
+from quilt_cross_account import config, domain, errors, offboarding, version, writer
 from quilt_cross_account.construct.values import (
     STACK_CONSTRUCT_ID,
     bucket_logical_id,
     topic_logical_id,
 )
-from quilt_cross_account.model import DataAccountSetup
+from quilt_cross_account.model import DataAccount, DataAccountSetup, Fleet
 from quilt_cross_account.terraform import render
 
 CONTEXT_ENV = "CDKTF_CONTEXT_JSON"
@@ -92,7 +94,7 @@ STACK_ADDRESSES = offboarding.Addresses(
 )
 
 
-def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> None:
+def synthesize(model: DataAccountSetup | Fleet, files: Mapping[str, str], out: Path) -> None:
     """Build the whole output directory beside `out`, then swap it in."""
     # Imported here: validation above must not pay the ~10 s load of jsii and the bindings.
     from quilt_cross_account.construct import bindings
@@ -103,12 +105,27 @@ def synthesize(model: DataAccountSetup, files: Mapping[str, str], out: Path) -> 
     from quilt_cross_account.construct.stack import QuiltCrossAccountStack
 
     with writer.replacing(out) as staging:
-        records = {render.ROOT_DIR: offboarding.record(model)}
+        records = {render.ROOT_DIR: offboarding.root_record(model)}
         writer.write(staging, files, render.OWNED_DIRS, records=records)
         # No stack traces in the metadata: they hold temporary paths, and output must be stable.
         app = App(outdir=str(staging), stack_traces=False)
-        QuiltCrossAccountStack(app, STACK_NAME, model=model)
+        for name, setup, account in stacks(model):
+            QuiltCrossAccountStack(app, name, model=setup, account=account)
         app.synth()
+
+
+def stack_name(account_name: str) -> str:
+    """A fleet account's stack: `cdktf deploy quilt-cross-account-<account name>`."""
+    return f"{STACK_NAME}-{account_name}"
+
+
+def stacks(
+    model: DataAccountSetup | Fleet,
+) -> list[tuple[str, DataAccountSetup, DataAccount | None]]:
+    """(stack name, model, fleet account) of each stack: one, or one per data account."""
+    if isinstance(model, Fleet):
+        return [(stack_name(a.name), a.setup, a) for a in model.accounts]
+    return [(STACK_NAME, model, None)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,14 +136,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
-        model = config.load(args.config or context_config(os.environ))
+        model = config.load_any(args.config or context_config(os.environ))
         previous = writer.read_record(out / render.ROOT_DIR)
-        model = cloudtrail.remembering(model, previous)  # buckets stay in their trails
+        model = offboarding.remember_trails(previous, model)  # buckets stay in their trails
         files = render.render(model)
-        left = offboarding.check_dropped(previous, model, str(out), STACK_ADDRESSES)
+        left = offboarding.check_roots(
+            previous,
+            model,
+            str(out),
+            STACK_ADDRESSES,
+            directory_of=lambda name: str(out / "stacks" / stack_name(name)),
+            way_out=f"delete {out} (main.py rebuilds it whole)",
+        )
+        warning = version.newer_tree_warning(writer.produced_by(out, render.OWNED_DIRS))
     except errors.ConfigError as exc:
         errors.report(exc)
         return errors.EXIT_USAGE
+    if warning:
+        print(warning, file=sys.stderr)
     try:
         synthesize(model, files, out)
     except errors.OutputError as exc:
@@ -134,12 +161,13 @@ def run(args: argparse.Namespace) -> int:
         return errors.EXIT_USAGE
     for note in left:
         print(f"note: {note}", file=sys.stderr)
-    selectors = model.cloudtrail.selectors
-    style = selectors.style if selectors else "none (already logged elsewhere)"
-    print(
-        f"synthesized stacks/{STACK_NAME}/cdk.tf.json, {', '.join(render.OWNED_DIRS)} under {out} "
-        f"for {len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"
-    )
+    for name, setup, _ in stacks(model):
+        selectors = setup.cloudtrail.selectors
+        style = selectors.style if selectors else "none (already logged elsewhere)"
+        print(
+            f"synthesized stacks/{name}/cdk.tf.json, {', '.join(render.OWNED_DIRS)} under "
+            f"{out} for {len(setup.bucket_names)} bucket(s); CloudTrail selectors: {style}"
+        )
     return errors.EXIT_OK
 
 

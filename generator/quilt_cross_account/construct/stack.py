@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_aws.cloudtrail import (
     CloudtrailEventSelectorDataResource,
 )
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -73,6 +73,7 @@ from quilt_cross_account.construct.values import (
 )
 from quilt_cross_account.model import (
     AdvancedEventSelector,
+    DataAccount,
     DataAccountSetup,
     EventSelector,
     FieldSelector,
@@ -417,11 +418,32 @@ class Trail(constructs.Construct):
 
 
 class QuiltCrossAccountStack(TerraformStack):
-    """A stack with the AWS provider (region from the model) and one `QuiltCrossAccount`."""
+    """A stack with the AWS provider (region from the model) and one `QuiltCrossAccount`.
 
-    def __init__(self, scope: constructs.Construct, id: str, *, model: DataAccountSetup) -> None:
+    With `account` (a fleet's data account), the provider pins `allowed_account_ids` to its id
+    and assumes its role when it has one, like the account's generated root.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        model: DataAccountSetup,
+        account: DataAccount | None = None,
+    ) -> None:
         super().__init__(scope, id)
-        self.provider = AwsProvider(self, "aws", region=model.region)
+        if account is None:
+            self.provider = AwsProvider(self, "aws", region=model.region)
+        else:
+            role = account.role_arn
+            self.provider = AwsProvider(
+                self,
+                "aws",
+                region=model.region,
+                allowed_account_ids=[account.account_id],
+                assume_role=[AwsProviderAssumeRole(role_arn=escape(role))] if role else None,
+            )
         self.quilt = QuiltCrossAccount(self, STACK_CONSTRUCT_ID, model=model)
 
 

@@ -1,13 +1,14 @@
 """Stand-in for the hashicorp/aws Terraform provider, for offline tests with Terraform core.
 
-Serves the schema in ../schema.json (extracted from the cdktf bindings) over plugin protocol 6
+Serves the schema in ../schema.json (extracted from the cdktf bindings), or the one of another
+provider version that $STANDIN_SCHEMA names (../schemas/), over plugin protocol 6
 with the `tf` framework, and behaves like the real SDKv2-based provider where our tests can see
 it: plan-time validation, defaults, JSON normalisation of policies, unknown computed values at
 plan, deterministic computed values at apply, data sources (caller identity, partition, region,
 IAM policy documents rendered like the provider does). Nothing talks to AWS.
 
 Modules, in the order a request meets them:
-- `schema`: schema.json loaded and turned into `tf` schema objects (any nesting mode);
+- `schema`: the schema file loaded and turned into `tf` schema objects (any nesting mode);
 - `values`: helpers on raw configuration values (unknowns, nested block elements, paths);
 - `validation`: the provider-side checks of a configuration (SDKv2 ValidateFuncs, conflicts);
 - `state`: the configured provider (region, default tags, account);

@@ -1,8 +1,10 @@
-"""schema.json (extracted from the cdktf bindings) loaded and turned into `tf` schema objects."""
+"""schema.json (extracted from the cdktf bindings), or the schema file named by $STANDIN_SCHEMA
+(another provider version, tests/standin/schemas/), loaded and turned into `tf` schema objects."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,14 @@ from tf.gen import tfplugin_pb2 as pb
 from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import Bool, List, Map, Number, Set, String, TfType
 
+from tests.standin import versions
 from tests.standin.provider.values import Spec
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.json"
 
-
-def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
-    return json.loads(path.read_text())
+def load_schema(path: Path | None = None) -> dict[str, Any]:
+    """The schema to serve: `path`, else $STANDIN_SCHEMA, else the default schema.json."""
+    chosen = path or Path(os.environ.get(versions.SCHEMA_ENV) or versions.DEFAULT_SCHEMA)
+    return json.loads(chosen.read_text())
 
 
 class ModeBlock(NestedBlock):

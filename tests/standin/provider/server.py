@@ -63,6 +63,9 @@ class StandinProvider(Provider):
 
     def configure_provider(self, diags: Diagnostics, config: Config) -> None:
         self.state.configure(config or {})
+        problem = self.state.account_problem()
+        if problem is not None:
+            diags.add_error(problem, "")
 
     def get_resources(self) -> list[type[Resource]]:
         return [_shell(Resource, n, s["block"]) for n, s in self.schema["resources"].items()]

@@ -161,7 +161,7 @@ variable "sns_topic_arns" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for t in values(var.sns_topic_arns) : can(regex("^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", t))])
+    condition     = alltrue([for t in values(var.sns_topic_arns) : can(regex("^arn:aws(-us-gov|-cn)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", t))])
     error_message = "sns_topic_arns: every value must be an SNS topic ARN."
   }
 }
@@ -197,7 +197,7 @@ variable "kms_key_arns" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k in values(var.kms_key_arns) : can(regex("^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    condition     = alltrue([for k in values(var.kms_key_arns) : can(regex("^arn:aws(-us-gov|-cn)?:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
     error_message = "kms_key_arns: every value must be a KMS key ARN (arn:...:kms:...:key/...)."
   }
 }
@@ -320,7 +320,7 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", coalesce(var.kms_key_arn, "-")))
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws(-us-gov|-cn)?:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+:[0-9]{12}:(key|alias)/.+$", coalesce(var.kms_key_arn, "-")))
     error_message = "kms_key_arn must be a KMS key or alias ARN."
   }
 }
