@@ -80,6 +80,23 @@ def config_file(directory: Path, buckets: int, mode: str) -> Path:
     return path
 
 
+# One account with more buckets than one trail holds: sharded over 5 trails (498 each at most).
+SHARDED_BUCKETS = 2_000
+
+
+def generate_command(cfg: Path, out: Path) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "quilt_cross_account",
+        "generate",
+        "--config",
+        str(cfg),
+        "--out",
+        str(out),
+    ]
+
+
 def trail_mode(buckets: int) -> str:
     # One trail holds at most 498 buckets (500 advanced-selector values); beyond, the trail is
     # managed elsewhere (an organization trail, say).
@@ -95,16 +112,7 @@ def bench_generate(work: Path, runs: int) -> list[Measurement]:
         cfg = config_file(work, buckets, mode)
         out = work / f"out-{buckets}"
         out.mkdir(exist_ok=True)
-        command = [
-            PYTHON,
-            "-m",
-            "quilt_cross_account",
-            "generate",
-            "--config",
-            str(cfg),
-            "--out",
-            str(out),
-        ]
+        command = generate_command(cfg, out)
         rows.append(measure(f"`generate`, {buckets:,} buckets (trail {mode})", command, REPO, runs))
     return rows
 
@@ -181,32 +189,41 @@ def bench_cdktf(work: Path, runs: int) -> list[Measurement]:
 
 def bench_plan(work: Path, runs: int) -> list[Measurement]:
     """Terraform core's plan alone (median inside one harness), as the bucket count grows."""
-    rows = []
-    for count in (1, 100, 498):
-        cfg = config_file(work, count, "create")
-        out = work / f"plan-{count}"
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir()
-        generate = [
-            PYTHON,
-            "-m",
-            "quilt_cross_account",
-            "generate",
-            "--config",
-            str(cfg),
-            "--out",
-            str(out),
-        ]
-        subprocess.run(generate, cwd=REPO, check=True, capture_output=True)
-        root = out / "examples" / "quilt-cross-account"
-        command = [PYTHON, str(REPO / "benchmarks" / "plan_once.py"), str(root), str(runs)]
-        result = json.loads(
-            subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        )
-        reads = result["data_sources_read"]
-        label = f"Terraform `plan` + `show -json`, {count} buckets ({reads} data source read)"
-        rows.append(Measurement(label, result["plan_s"], float("nan")))
-    return rows
+    return [plan_row(work, count, runs) for count in (1, 100, 498)]
+
+
+def plan_row(work: Path, count: int, runs: int, what: str = "") -> Measurement:
+    cfg = config_file(work, count, "create")
+    out = work / f"plan-{count}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    generate = generate_command(cfg, out)
+    subprocess.run(generate, cwd=REPO, check=True, capture_output=True)
+    root = out / "examples" / "quilt-cross-account"
+    command = [PYTHON, str(REPO / "benchmarks" / "plan_once.py"), str(root), str(runs)]
+    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    reads = result["data_sources_read"]
+    label = f"Terraform `plan` + `show -json`, {count:,} buckets{what} ({reads} data source read)"
+    return Measurement(label, result["plan_s"], float("nan"))
+
+
+def bench_shards(work: Path, runs: int) -> list[Measurement]:
+    """One account with more buckets than one trail holds: `generate` (trails sharded) beside
+    the bare baseline, and Terraform core's plan of that root through the stand-in."""
+    cfg = config_file(work, SHARDED_BUCKETS, "create")
+    out = work / "out-sharded"
+    out.mkdir(exist_ok=True)
+    trails = f"{-(-SHARDED_BUCKETS // 498)} trails created"
+    return [
+        measure('bare `python -c "import jinja2"`', [PYTHON, "-c", "import jinja2"], work, runs),
+        measure(
+            f"`generate`, {SHARDED_BUCKETS:,} buckets ({trails})",
+            generate_command(cfg, out),
+            REPO,
+            runs,
+        ),
+        plan_row(work, SHARDED_BUCKETS, runs, f", {trails}"),
+    ]
 
 
 def _deploy(env: dict[str, str], cfg: Path) -> None:
@@ -283,6 +300,7 @@ SECTIONS = {
     "fleet": bench_fleet,
     "cdktf": bench_cdktf,
     "plan": bench_plan,
+    "shards": bench_shards,
     "verify": bench_verify,
 }
 
@@ -290,8 +308,10 @@ SECTIONS = {
 def table(rows: list[Measurement], baseline: Measurement | None) -> str:
     lines = ["| process | wall (s) | peak RSS (MiB) | vs. baseline |", "|---|---:|---:|---:|"]
     for row in rows:
-        ratio = f"{row.wall_s / baseline.wall_s:.2f}x" if baseline and row is not baseline else ""
-        rss = "" if row.peak_rss_mb != row.peak_rss_mb else f"{row.peak_rss_mb:.0f}"  # NaN: n/a
+        timed_alone = row.peak_rss_mb != row.peak_rss_mb  # NaN: a plan timed inside the harness
+        compared = baseline and row is not baseline and not timed_alone
+        ratio = f"{row.wall_s / baseline.wall_s:.2f}x" if compared else ""
+        rss = "" if timed_alone else f"{row.peak_rss_mb:.0f}"
         lines.append(f"| {row.label} | {row.wall_s:.3f} | {rss} | {ratio} |")
     return "\n".join(lines)
 
@@ -318,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="quilt-bench-") as tmp:
         for name in args.only or list(SECTIONS):
             rows = SECTIONS[name](Path(tmp), args.runs)
-            baseline = rows[0] if name != "plan" else None
+            baseline = rows[0] if name != "plan" else None  # shards: jinja2, as generate
             print(f"### {name}\n\n{table(rows, baseline)}\n", flush=True)
             if name == "cdktf":
                 bare = rows[0].wall_s

@@ -226,23 +226,33 @@ BAD_CONFIGS: list[tuple[str, str, list[str]]] = [
     ),
     # -- limits and oversized lists
     (
-        "basic-style-too-many-buckets",
+        "basic-style-too-many-buckets-for-five-trails",
         _with(
             'control_account_ids = ["111122223333"]\nbuckets = ['
-            + ", ".join(f'"bucket-{i:04d}"' for i in range(251))
+            + ", ".join(f'"bucket-{i:04d}"' for i in range(1251))
             + "]\n",
             VALID_CLOUDTRAIL + 'selector_style = "basic"\n',
         ),
-        ["cloudtrail.selector_style"],
+        ["buckets"],
     ),
     (
-        "too-many-buckets-for-one-trail",
+        "too-many-buckets-for-five-trails",
         _with(
             'control_account_ids = ["111122223333"]\nbuckets = ['
-            + ", ".join(f'"bucket-{i:04d}"' for i in range(499))
+            + ", ".join(f'"bucket-{i:04d}"' for i in range(2491))
             + "]\n"
         ),
         ["buckets"],
+    ),
+    (
+        "trail-name-too-long-for-a-second-trail",
+        _with(
+            'control_account_ids = ["111122223333"]\nbuckets = ['
+            + ", ".join(f'"bucket-{i:04d}"' for i in range(499))
+            + "]\n",
+            VALID_CLOUDTRAIL + f'trail_name = "{"t" * 127}"\n',
+        ),
+        ["cloudtrail.trail_name"],
     ),
     (
         "policy-over-20kb",

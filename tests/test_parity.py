@@ -18,6 +18,7 @@ from quilt_cross_account.terraform import render
 
 from tests.cdktf_fixtures import PROVIDER_PINS, synthesized, terraform_config
 from tests.standin.harness import Terraform
+from tests.test_shards import SHARDED
 from tests.test_terraform_module import ALL_OUTPUTS, OWNED, buckets
 from tests.util import EXAMPLES, KMS_KEY_ARN, OWNER_STATEMENT, TOPIC_ARN, gallery
 
@@ -124,6 +125,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "policy_mode": "statement-only",
         "cloudtrail": {"mode": "none"},
     },
+    # Two trails (tests/test_shards.py synthesizes the same model: one synthesis per session).
+    "sharded-2-trails": SHARDED,
 }
 NAMES = [*GALLERY, *CONFIGS]
 

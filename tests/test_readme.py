@@ -264,7 +264,7 @@ STATEMENT_RESOURCES = {
         "aws_s3_bucket_policy.log",
         "aws_s3_bucket_ownership_controls.log",
     },
-    ("Trail", "DescribeTrails"): {"aws_cloudtrail.this"},
+    ("Trail", "DescribeTrails"): {"aws_cloudtrail.this", "aws_cloudtrail.shard"},
     ("TopicPolicies",): {"aws_sns_topic_policy.this"},
 }
 

@@ -276,7 +276,7 @@ def test_example_log_bucket(example):
     body = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
     assert body["bucket"] == ref
     assert body["depends_on"] == ["aws_s3_bucket_public_access_block.quilt_log"]
-    expected = policy.log_bucket_policy("aws", ["111122223333"], log, CALLER, "quilt-data-events")
+    expected = policy.log_bucket_policy("aws", ["111122223333"], log, CALLER, ["quilt-data-events"])
     assert body["policy"] == policy.terraform_json(expected)
     statements = {s["Sid"]: s for s in json.loads(body["policy"])["Statement"]}
     assert list(statements) == [
@@ -322,6 +322,24 @@ def test_example_outputs(example):
             }
         ],
         "advanced_event_selectors": [],
+        "trails": [
+            {
+                "name": "quilt-data-events",
+                "event_selectors": [
+                    {
+                        "read_write_type": "All",
+                        "include_management_events": False,
+                        "data_resources": [
+                            {
+                                "type": "AWS::S3::Object",
+                                "values": ["arn:aws:s3:::bucket-in-data-account/"],
+                            }
+                        ],
+                    }
+                ],
+                "advanced_event_selectors": [],
+            }
+        ],
     }
     assert json.loads(read_policy) == {
         "Version": "2012-10-17",
@@ -503,7 +521,9 @@ def test_multi_log_bucket_uses_the_kms_key(multi):
     }
     log_policy = resources(synth, "aws_s3_bucket_policy")["quilt_log"]
     accounts = ["111122223333", "444455556666"]
-    expected = policy.log_bucket_policy("aws", accounts, "quilt-multi-logs", CALLER, "quilt-multi")
+    expected = policy.log_bucket_policy(
+        "aws", accounts, "quilt-multi-logs", CALLER, ["quilt-multi"]
+    )
     assert log_policy["policy"] == policy.terraform_json(expected)
 
 

@@ -190,8 +190,10 @@ def generate(args: argparse.Namespace) -> int:
         model = config.load_any(args.config, overrides_from(args), notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        files = render.render(model)
         previous = writer.read_record(args.out / render.ROOT_DIR)
+        # Buckets stay in the trails the previous run put them in.
+        model = offboarding.remember_trails(previous, model)
+        files = render.render(model)
         left = offboarding.check_roots(
             previous,
             model,
@@ -248,8 +250,17 @@ def _report_written(out: Path, model: DataAccountSetup, root: str) -> None:
             "extra selector(s). Compare with `aws cloudtrail get-event-selectors` first.",
             file=sys.stderr,
         )
+        if len(trail.shards) > 1:
+            others = ", ".join(repr(s.name) for s in trail.shards[1:])
+            print(
+                f"note: the buckets need {len(trail.shards)} trails: create {others} with the "
+                f"same log bucket ({render.ROOT_DIR}/cloudtrail/README.md)",
+                file=sys.stderr,
+            )
     selectors = trail.selectors
-    style = selectors.style if selectors else "none (already logged elsewhere)"
+    style: str = selectors.style if selectors else "none (already logged elsewhere)"
+    if len(trail.shards) > 1:
+        style += f" in {len(trail.shards)} trails"
     print(
         f"wrote {render.MODULE_DIR}, {root} under {out} for "
         f"{len(model.bucket_names)} bucket(s); CloudTrail selectors: {style}"

@@ -4,16 +4,21 @@ limits. The HCL module mirrors these rules in its locals and preconditions; test
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from quilt_cross_account import domain
+from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import (
     AdvancedEventSelector,
+    CloudTrail,
+    DataAccountSetup,
     DataResource,
     EventSelector,
     FieldSelector,
     SelectorPlan,
+    TrailShard,
 )
 
 DATA_SELECTOR_NAME = "QuiltS3DataEvents"
@@ -40,6 +45,7 @@ LIMIT_VALUES: dict[str, int] = {
     "max_selectors": domain.MAX_EVENT_SELECTORS,
     "max_basic_values": domain.MAX_BASIC_DATA_VALUES,
     "max_advanced_values": domain.MAX_ADVANCED_VALUES,
+    "max_trails": domain.MAX_TRAILS,
 }
 LIMIT_MESSAGES: dict[str, str] = {
     "mixed": "extra basic and advanced selectors cannot be mixed on one trail; "
@@ -55,12 +61,20 @@ LIMIT_MESSAGES: dict[str, str] = {
     "advanced_selectors": "{selectors} advanced event selectors exceed the trail limit of "
     "{max_selectors}; remove extra selectors",
     "basic_values": "{buckets} buckets need {values} basic data-resource values but a trail "
-    'allows at most {max_basic_values}; use selector_style = "advanced" (or "auto"), or split '
-    "the buckets across trails",
+    'allows at most {max_basic_values}; use selector_style = "advanced" (or "auto"), move '
+    "buckets to another trail, or remove extra selector values",
     "advanced_values": "{buckets} buckets need {values} advanced-selector values but a trail "
     "allows at most {max_advanced_values} (this configuration fits at most {fits} buckets); "
-    "split the buckets across trails",
+    "move buckets to another trail, or remove extra selector values",
+    # Python only (PYTHON_ONLY_LIMITS): the module takes the assignment as an input.
+    "trails": "{buckets} buckets do not fit the {max_trails} trails CloudTrail allows per region "
+    "(this configuration fits at most {fits} buckets in {max_trails} trails); log all S3 data "
+    'events with an organization or account trail and set mode = "none"',
 }
+
+# The module checks these otherwise: it takes the trails' assignment as its `trail_shards` input,
+# whose validation allows trail numbers 2-5 only.
+PYTHON_ONLY_LIMITS = frozenset({"trails"})
 
 
 def limit_message(rule: str, **numbers: int) -> str:
@@ -77,13 +91,17 @@ def basic_selectors(
     read_write_type: str,
     include_management_events: bool,
     extra: Sequence[EventSelector],
+    logged: Sequence[str] | None = None,
 ) -> tuple[EventSelector, ...]:
+    """Quilt's selector for `arns`, then the extra ones without the values Quilt logs (`logged`:
+    every trail's ARNs, so no bucket's events are delivered twice; default `arns`)."""
     ours = EventSelector(
         read_write_type=read_write_type,  # type: ignore[arg-type]
         include_management_events=include_management_events,
         data_resources=(DataResource(domain.S3_OBJECT_RESOURCE_TYPE, tuple(arns)),),
     )
-    return (ours, *_without_our_arns(extra, set(arns), read_write_type))
+    covered = set(arns if logged is None else logged)
+    return (ours, *_without_our_arns(extra, covered, read_write_type))
 
 
 def advanced_selectors(
@@ -130,12 +148,7 @@ def plan_selectors(
     extra_advanced_event_selectors: Sequence[AdvancedEventSelector] = (),
 ) -> SelectorPlan:
     """Choose the selector style and build the selectors, or explain which limit is broken."""
-    if extra_event_selectors and extra_advanced_event_selectors:
-        raise SelectorLimitError("mixed", limit_message("mixed"))
-    if style == "basic" and extra_advanced_event_selectors:
-        raise SelectorLimitError("style", limit_message("basic_style_advanced_extras"))
-    if style == "advanced" and extra_event_selectors:
-        raise SelectorLimitError("style", limit_message("advanced_style_basic_extras"))
+    _check_extras(style, extra_event_selectors, extra_advanced_event_selectors)
     arns = data_event_arns(partition, buckets)
     basic = basic_selectors(arns, read_write_type, include_management_events, extra_event_selectors)
     advanced = advanced_selectors(
@@ -147,6 +160,129 @@ def plan_selectors(
         return SelectorPlan(style="basic", event_selectors=basic)
     _check_advanced(advanced, len(arns))
     return SelectorPlan(style="advanced", advanced_event_selectors=advanced)
+
+
+def plan_trails(
+    *,
+    partition: str,
+    trail_name: str,
+    buckets: Sequence[str],
+    style: str,
+    read_write_type: str,
+    include_management_events: bool,
+    extra_event_selectors: Sequence[EventSelector] = (),
+    extra_advanced_event_selectors: Sequence[AdvancedEventSelector] = (),
+    previous: Mapping[str, int] | None = None,
+) -> tuple[TrailShard, ...]:
+    """Shard the buckets over as few trails as their limits allow (at most MAX_TRAILS), or
+    explain which limit is broken.
+
+    The style is chosen as for one trail holding every bucket. Trail 1 alone keeps the extra
+    selectors and management events. A bucket stays in the trail `previous` gave it while that
+    trail has room; the others fill the trails in order, each up to its capacity, so adding
+    buckets only ever changes the last trail or adds one (and fills a gap left by removals).
+    """
+    _check_extras(style, extra_event_selectors, extra_advanced_event_selectors)
+    all_arns = data_event_arns(partition, buckets)
+    basic_all = basic_selectors(
+        all_arns, read_write_type, include_management_events, extra_event_selectors
+    )
+    chosen = resolve_style(style, basic_all, extra_event_selectors, extra_advanced_event_selectors)
+
+    def selectors(number: int, arns: Sequence[str], check: bool = True) -> SelectorPlan:
+        first = number == 1
+        management = include_management_events and first
+        if chosen == "basic":
+            extra_basic = extra_event_selectors if first else ()
+            basic = basic_selectors(arns, read_write_type, management, extra_basic, all_arns)
+            if check:
+                _check_basic(basic, len(arns))
+            return SelectorPlan(style="basic", event_selectors=basic)
+        extra_advanced = extra_advanced_event_selectors if first else ()
+        advanced = advanced_selectors(arns, read_write_type, management, extra_advanced)
+        if check:
+            _check_advanced(advanced, len(arns))
+        return SelectorPlan(style="advanced", advanced_event_selectors=advanced)
+
+    capacities = [
+        _capacity(chosen, _value_count(selectors(number, (), check=False))) for number in _NUMBERS
+    ]
+    # The first trail's rules with one bucket: too many selectors, or extra values leaving no
+    # room for a bucket, break them whatever the sharding.
+    selectors(1, all_arns[:1])
+    fits = sum(capacities)
+    if len(buckets) > fits:
+        raise SelectorLimitError("trails", limit_message("trails", buckets=len(buckets), fits=fits))
+    members = assign_trails(buckets, capacities, previous or {})
+    shards = []
+    for number, names in members.items():
+        if names or number == 1:
+            name = domain.shard_trail_name(trail_name, number)
+            if len(name) > domain.TRAIL_NAME_MAX:
+                raise SelectorLimitError("trail_name", trail_name_message(trail_name, number))
+            arns = data_event_arns(partition, names)
+            shards.append(TrailShard(number, name, tuple(names), selectors(number, arns)))
+    return tuple(shards)
+
+
+_NUMBERS = range(1, domain.MAX_TRAILS + 1)
+
+
+def trail_name_message(trail_name: str, number: int) -> str:
+    longest = domain.TRAIL_NAME_MAX - len(domain.shard_trail_name("", number))
+    return (
+        f"{trail_name!r} is too long for the buckets' trail {number}, "
+        f"{domain.shard_trail_name('<trail_name>', number)!r} (trail names have at most "
+        f"{domain.TRAIL_NAME_MAX} characters): use at most {longest} characters"
+    )
+
+
+def _value_count(plan: SelectorPlan) -> int:
+    if plan.style == "basic":
+        return basic_value_count(plan.event_selectors)
+    return advanced_value_count(plan.advanced_event_selectors)
+
+
+def _capacity(style: str, overhead: int) -> int:
+    limit = domain.MAX_BASIC_DATA_VALUES if style == "basic" else domain.MAX_ADVANCED_VALUES
+    return limit - overhead
+
+
+def assign_trails(
+    buckets: Sequence[str], capacities: Sequence[int], previous: Mapping[str, int]
+) -> dict[int, list[str]]:
+    """Trail number -> its buckets (in the buckets' order). A bucket keeps its `previous` trail
+    while that trail has room (in the buckets' order); every other bucket goes to the first
+    trail with room. The first trail always holds a bucket (it carries Quilt's selector)."""
+    members: dict[int, list[str]] = {n: [] for n in range(1, len(capacities) + 1)}
+    pending = []
+    for bucket in buckets:
+        number = previous.get(bucket)
+        if number in members and len(members[number]) < capacities[number - 1]:
+            members[number].append(bucket)
+        else:
+            pending.append(bucket)
+    if buckets and not members[1] and not pending:
+        # Every bucket of the first trail has gone: the first of a later trail moves there.
+        donor = next(names for names in members.values() if names)
+        pending.append(donor.pop(0))
+    for bucket in pending:
+        number = next(n for n, names in members.items() if len(names) < capacities[n - 1])
+        members[number].append(bucket)
+    return members
+
+
+def _check_extras(
+    style: str,
+    extra_basic: Sequence[EventSelector],
+    extra_advanced: Sequence[AdvancedEventSelector],
+) -> None:
+    if extra_basic and extra_advanced:
+        raise SelectorLimitError("mixed", limit_message("mixed"))
+    if style == "basic" and extra_advanced:
+        raise SelectorLimitError("style", limit_message("basic_style_advanced_extras"))
+    if style == "advanced" and extra_basic:
+        raise SelectorLimitError("style", limit_message("advanced_style_basic_extras"))
 
 
 def resolve_style(
@@ -280,6 +416,25 @@ def module_event_selector(selector: EventSelector) -> dict[str, object]:
     }
 
 
+def module_selectors(plan: SelectorPlan | None) -> dict[str, list[Any]]:
+    """A trail's selectors as the module's outputs shape them (none in mode "none")."""
+    return {
+        "event_selectors": [module_event_selector(s) for s in plan.event_selectors]
+        if plan is not None
+        else [],
+        "advanced_event_selectors": [
+            module_advanced_selector(s) for s in plan.advanced_event_selectors
+        ]
+        if plan is not None
+        else [],
+    }
+
+
+def module_trails(trail: CloudTrail) -> list[dict[str, Any]]:
+    """Every trail's name and selectors, as the module's `trails` output shapes them."""
+    return [{"name": s.name, **module_selectors(s.selectors)} for s in trail.shards]
+
+
 def module_advanced_selector(selector: AdvancedEventSelector) -> dict[str, Any]:
     """An advanced selector as the module's outputs shape it."""
     return {
@@ -297,3 +452,51 @@ def module_field_selector(field: FieldSelector) -> dict[str, object]:
 def operator_values(field: FieldSelector, operator: str) -> list[str] | None:
     values: Sequence[str] = getattr(field, operator)
     return list(values) if values else None
+
+
+# --- The trail assignment across runs: the root's manifest remembers it (offboarding.record).
+TRAILS_KEY = "trails"
+
+
+def assignment_record(trail: CloudTrail) -> dict[str, list[str]]:
+    """Trail number -> its buckets, as the manifest keeps it (empty in mode "none")."""
+    return {str(s.number): list(s.buckets) for s in trail.shards}
+
+
+def previous_assignment(record: Mapping[str, Any]) -> dict[str, int]:
+    """Bucket -> trail number from a manifest's record (hand edits that do not fit ignored)."""
+    listed = record.get(TRAILS_KEY)
+    if not isinstance(listed, dict):
+        return {}
+    return {
+        bucket: int(number)
+        for number, buckets in listed.items()
+        if isinstance(number, str) and number.isdigit() and isinstance(buckets, list)
+        for bucket in buckets
+        if isinstance(bucket, str)
+    }
+
+
+def remembering(model: DataAccountSetup, record: Mapping[str, Any]) -> DataAccountSetup:
+    """The model with its buckets kept in the trails the previous run (`record`, the root's
+    manifest) put them in, as far as the trails' limits allow."""
+    trail = model.cloudtrail
+    previous = previous_assignment(record)
+    if not trail.shards or not previous:
+        return model
+    try:
+        shards = plan_trails(
+            partition=model.partition,
+            trail_name=trail.trail_name,
+            buckets=[b.name for b in model.connected],
+            style=trail.selector_style,
+            read_write_type=trail.read_write_type,
+            include_management_events=trail.include_management_events,
+            extra_event_selectors=trail.extra_event_selectors,
+            extra_advanced_event_selectors=trail.extra_advanced_event_selectors,
+            previous=previous,
+        )
+    except SelectorLimitError as exc:  # a name too long for a trail only the history keeps
+        raise ConfigError([f"cloudtrail.trail_name: {exc}"]) from exc
+    cloudtrail = dataclasses.replace(trail, selectors=shards[0].selectors, shards=shards)
+    return dataclasses.replace(model, cloudtrail=cloudtrail)

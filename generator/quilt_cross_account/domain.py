@@ -89,6 +89,11 @@ BUCKET_POLICY_MAX_BYTES = 20 * 1024
 MAX_EVENT_SELECTORS = 5
 MAX_BASIC_DATA_VALUES = 250  # data-resource values across all basic selectors
 MAX_ADVANCED_VALUES = 500  # values across all conditions of all advanced selectors
+# CloudTrail allows 5 trails per region per account (a multi-region trail counts in every
+# region). Buckets beyond one trail's limits are sharded over trails 2..5, named
+# `<trail_name>-<n>`, all delivering to the same log bucket.
+MAX_TRAILS = 5
+TRAIL_NAME_MAX = 128
 # create: the module manages the trail; external: it outputs selectors for a trail managed
 # elsewhere; none: the buckets' data events are already logged (e.g. an organization trail).
 TRAIL_MODES: tuple[str, ...] = ("create", "external", "none")
@@ -264,6 +269,11 @@ def bucket_name_problems(name: str) -> list[str]:
 def account_root_arn(partition: str, account_id: str) -> str:
     # Full ARNs: S3 rewrites bare account ids, which would cause perpetual diffs.
     return f"arn:{partition}:iam::{account_id}:root"
+
+
+def shard_trail_name(trail_name: str, number: int) -> str:
+    """The name of trail `number` (1-based) of a sharded trail: the first keeps `trail_name`."""
+    return trail_name if number == 1 else f"{trail_name}-{number}"
 
 
 def bucket_arn(partition: str, bucket: str) -> str:

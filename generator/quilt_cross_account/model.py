@@ -76,6 +76,17 @@ class SelectorPlan:
 
 
 @dataclass(frozen=True)
+class TrailShard:
+    """One trail of the buckets' data events: trail 1 is `trail_name` (and alone keeps the extra
+    selectors and management events), trail n > 1 is `<trail_name>-<n>`."""
+
+    number: int
+    name: str
+    buckets: tuple[str, ...]
+    selectors: SelectorPlan
+
+
+@dataclass(frozen=True)
 class CloudTrail:
     mode: TrailMode
     trail_name: str
@@ -89,11 +100,19 @@ class CloudTrail:
     kms_key_arn: str | None
     extra_event_selectors: tuple[EventSelector, ...]
     extra_advanced_event_selectors: tuple[AdvancedEventSelector, ...]
-    selectors: SelectorPlan | None  # None in mode "none": nothing to log here
+    selectors: SelectorPlan | None  # the first trail's; None in mode "none": nothing to log
+    # Every trail, the first one first (empty in mode "none"); each connected bucket in one.
+    shards: tuple[TrailShard, ...] = ()
 
     @property
     def create_trail(self) -> bool:
         return self.mode == "create"
+
+    @property
+    def trail_shards(self) -> dict[str, int]:
+        """Bucket -> trail number for the buckets of trails after the first (the module's
+        `trail_shards` input), in the buckets' order."""
+        return {b: s.number for s in self.shards[1:] for b in s.buckets}
 
     @property
     def creates_log_bucket(self) -> bool:

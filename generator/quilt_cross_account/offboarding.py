@@ -9,10 +9,12 @@ as chosen), and then its resources must be forgotten, not destroyed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from quilt_cross_account import cloudtrail
 from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import DataAccountSetup, Fleet
 
@@ -44,6 +46,8 @@ def record(model: DataAccountSetup) -> dict[str, Any]:
         TOPICS_KEY: {topic: bool(buckets) for topic, buckets in model.topics.items()}
         if managed
         else {},
+        # Which trail logs each bucket, so the next run keeps them there.
+        cloudtrail.TRAILS_KEY: cloudtrail.assignment_record(model.cloudtrail),
     }
 
 
@@ -222,3 +226,28 @@ def check_roots(
     if problems and not force:
         raise ConfigError(problems)
     return [f"--force: {p}" for p in problems] + notes
+
+
+def remember_trails(
+    previous: Mapping[str, Any], model: DataAccountSetup | Fleet
+) -> DataAccountSetup | Fleet:
+    """The model with each root's buckets kept in the trails its previous run put them in
+    (`previous`: the roots' manifest, a single root's record or one per fleet account)."""
+    if not isinstance(model, Fleet):
+        return cloudtrail.remembering(model, previous)
+    accounts = previous.get(ACCOUNTS_KEY)
+    accounts = accounts if isinstance(accounts, dict) else {}
+    return dataclasses.replace(
+        model,
+        accounts=tuple(
+            dataclasses.replace(
+                a, setup=cloudtrail.remembering(a.setup, _record_of(accounts, a.name))
+            )
+            for a in model.accounts
+        ),
+    )
+
+
+def _record_of(accounts: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    record = accounts.get(name)
+    return record if isinstance(record, dict) else {}

@@ -120,11 +120,14 @@ def log_bucket_policy(
     account_ids: Sequence[str],
     log_bucket: str,
     data_account_id: str,
-    trail_name: str,
+    trail_names: Sequence[str],
 ) -> dict[str, Any]:
-    """CloudTrail delivery, Quilt's read access, and a deny of requests without TLS."""
+    """CloudTrail delivery (from every trail of `trail_names`), Quilt's read access, and a deny
+    of requests without TLS."""
     arn = domain.bucket_arn(partition, log_bucket)
-    source = {"aws:SourceArn": trail_arn_pattern(partition, data_account_id, trail_name)}
+    patterns = [trail_arn_pattern(partition, data_account_id, name) for name in trail_names]
+    # One trail: a plain string, as before sharding (an unchanged policy for existing trees).
+    source = {"aws:SourceArn": patterns[0] if len(patterns) == 1 else patterns}
     cloudtrail = {"Service": domain.CLOUDTRAIL_SERVICE}
     return document(
         [

@@ -215,7 +215,7 @@ variable "trail_mode" {
 }
 
 variable "trail_name" {
-  description = "Name of the trail to create."
+  description = "Name of the trail to create (the first one; trail n of `trail_shards` is `<trail_name>-<n>`)."
   type        = string
   default     = "quilt-data-events"
   nullable    = false
@@ -223,6 +223,18 @@ variable "trail_name" {
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$", var.trail_name)) && !can(regex("[._-]{2}", var.trail_name))
     error_message = "trail_name must be 3-128 letters, digits, '.', '_' or '-', start and end with a letter or digit, and have no adjacent '.', '_' or '-'."
+  }
+}
+
+variable "trail_shards" {
+  description = "Buckets logged by a trail after the first, when they do not fit one trail's limits: bucket name to trail number (2-5; CloudTrail allows 5 trails per region). Trail n is `<trail_name>-<n>`, delivers to the same log bucket and logs only these buckets' data events; every other bucket is in the first trail, which alone keeps the extra selectors and management events."
+  type        = map(number)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in values(var.trail_shards) : n == floor(n) && n >= 2 && n <= 5])
+    error_message = "trail_shards: trail numbers must be whole numbers from 2 to 5 (CloudTrail allows 5 trails per region; trail 1 holds every bucket not listed). Beyond what 5 trails hold, log all S3 data events with an organization or account trail and set trail_mode = \"none\"."
   }
 }
 

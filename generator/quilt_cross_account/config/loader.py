@@ -15,12 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from quilt_cross_account import domain, files, policy
-from quilt_cross_account.cloudtrail import SelectorLimitError, plan_selectors
+from quilt_cross_account.cloudtrail import SelectorLimitError, plan_trails
 from quilt_cross_account.config import bucket_tables, documents, fields, selector_tables
 from quilt_cross_account.config.fields import Problems
 from quilt_cross_account.config.locations import DEFAULT_POLICIES_DIR, Locations
 from quilt_cross_account.errors import ConfigError
-from quilt_cross_account.model import Bucket, CloudTrail, DataAccountSetup, EventSelector
+from quilt_cross_account.model import (
+    Bucket,
+    CloudTrail,
+    DataAccountSetup,
+    EventSelector,
+    TrailShard,
+)
 
 __all__ = ["ConfigError", "load", "read_config", "validate", "example_config_text"]
 
@@ -305,11 +311,12 @@ def _cloudtrail(
         )
     if p.items:
         return None
-    selectors = None
+    shards: tuple[TrailShard, ...] = ()
     try:
         if mode != "none":
-            selectors = plan_selectors(
+            shards = plan_trails(
                 partition=partition,
+                trail_name=trail_name,
                 buckets=connected,
                 style=style,
                 read_write_type=rw,
@@ -333,7 +340,8 @@ def _cloudtrail(
         kms_key_arn=kms,
         extra_event_selectors=extra_basic,
         extra_advanced_event_selectors=extra_advanced,
-        selectors=selectors,
+        selectors=shards[0].selectors if shards else None,
+        shards=shards,
     )
 
 
@@ -369,7 +377,7 @@ def _check_log_bucket_policy_size(
     # It names the control accounts twice and the data account (12 digits, known at plan).
     assert trail.log_bucket_name is not None
     doc = policy.log_bucket_policy(
-        partition, accounts, trail.log_bucket_name, "0" * 12, trail.trail_name
+        partition, accounts, trail.log_bucket_name, "0" * 12, [s.name for s in trail.shards]
     )
     size = len(policy.terraform_json(doc).encode("utf-8"))
     if size > domain.BUCKET_POLICY_MAX_BYTES:
@@ -385,6 +393,10 @@ def _limit_key(exc: SelectorLimitError, style: str, extra_basic: Sequence[EventS
     """The config key a user changes to fix a broken trail limit."""
     if exc.kind == "mixed":
         return "cloudtrail.extra_advanced_event_selectors"
+    if exc.kind == "trail_name":
+        return "cloudtrail.trail_name"
+    if exc.kind == "trails":
+        return "buckets"
     if exc.kind == "style":
         return "cloudtrail.selector_style"
     if exc.kind == "selectors":

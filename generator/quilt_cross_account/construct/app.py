@@ -143,8 +143,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.output or Path(os.environ.get(OUTDIR_ENV) or DEFAULT_OUTDIR)
     try:
         model = config.load_any(args.config or context_config(os.environ))
-        files = render.render(model)
         previous = writer.read_record(out / render.ROOT_DIR)
+        model = offboarding.remember_trails(previous, model)  # buckets stay in their trails
+        files = render.render(model)
         left = offboarding.check_roots(
             previous,
             model,

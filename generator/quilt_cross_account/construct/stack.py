@@ -51,6 +51,7 @@ from quilt_cross_account.model import (
     DataAccountSetup,
     EventSelector,
     FieldSelector,
+    TrailShard,
 )
 from quilt_cross_account.terraform import interface
 
@@ -353,7 +354,7 @@ class LogBucket(constructs.Construct):
                 model.control_account_ids,
                 trail.log_bucket_name,
                 account_id,
-                trail.trail_name,
+                [shard.name for shard in trail.shards],
             )
         )
         self.policy = S3BucketPolicy(
@@ -375,9 +376,11 @@ class LogBucket(constructs.Construct):
 
 
 class Trail(constructs.Construct):
-    """The CloudTrail trail (`trail`) logging the data buckets' events with the model's planned
-    selectors, named `logical_id`. It waits for `log_bucket_policy` when given: CloudTrail checks
-    the log bucket's policy when the trail is created."""
+    """The CloudTrail trails logging the data buckets' events with the model's planned selectors:
+    `trail`, the first (named `logical_id`, as before sharding), and `shards`, trail name -> the
+    trails after it (`<logical_id>_<n>`), all delivering to the same log bucket. They wait for
+    `log_bucket_policy` when given: CloudTrail checks the log bucket's policy when a trail is
+    created."""
 
     def __init__(
         self,
@@ -389,14 +392,30 @@ class Trail(constructs.Construct):
         log_bucket_policy: S3BucketPolicy | None = None,
     ) -> None:
         super().__init__(scope, id)
+        first, *later = model.cloudtrail.shards  # planned in every mode but "none"
+        self.trail = self._trail("trail", model, first, log_bucket_policy)
+        self.trail.override_logical_id(logical_id)
+        self.shards: dict[str, Cloudtrail] = {}
+        for shard in later:
+            self.shards[shard.name] = self._trail(
+                f"trail-{shard.number}", model, shard, log_bucket_policy
+            )
+            self.shards[shard.name].override_logical_id(f"{logical_id}_{shard.number}")
+
+    def _trail(
+        self,
+        id: str,
+        model: DataAccountSetup,
+        shard: TrailShard,
+        log_bucket_policy: S3BucketPolicy | None,
+    ) -> Cloudtrail:
         trail = model.cloudtrail
         assert trail.log_bucket_name is not None
-        plan = trail.selectors
-        assert plan is not None  # planned in every mode but "none"
-        self.trail = Cloudtrail(
+        plan = shard.selectors
+        return Cloudtrail(
             self,
-            "trail",
-            name=escape(trail.trail_name),
+            id,
+            name=escape(shard.name),
             s3_bucket_name=escape(trail.log_bucket_name),
             is_multi_region_trail=trail.is_multi_region_trail,
             include_global_service_events=True,
@@ -409,7 +428,6 @@ class Trail(constructs.Construct):
             ),
             depends_on=[log_bucket_policy] if log_bucket_policy is not None else None,
         )
-        self.trail.override_logical_id(logical_id)
 
 
 class QuiltCrossAccountStack(TerraformStack):

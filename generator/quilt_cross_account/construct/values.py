@@ -182,16 +182,8 @@ def output_values(
         "kms_key_policies": {key: key_document for key in sorted(set(model.kms_key_arns.values()))},
         "principal_arns": [principals] if isinstance(principals, str) else list(principals),
         "selector_style": plan.style if plan is not None else None,
-        "event_selectors": (
-            [cloudtrail.module_event_selector(s) for s in plan.event_selectors]
-            if plan is not None
-            else []
-        ),
-        "advanced_event_selectors": (
-            [cloudtrail.module_advanced_selector(s) for s in plan.advanced_event_selectors]
-            if plan is not None
-            else []
-        ),
+        **cloudtrail.module_selectors(plan),
+        "trails": cloudtrail.module_trails(model.cloudtrail),
         "log_bucket_read_policy": (
             policy.terraform_json(
                 policy.document(policy.log_bucket_read_statements(partition, accounts, log_bucket))

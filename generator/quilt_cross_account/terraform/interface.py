@@ -146,7 +146,23 @@ INPUTS: tuple[Input, ...] = (
         "elsewhere; `none`: a trail already logs them (e.g. an organization trail).",
         "create",
     ),
-    Input("trail_name", "string", "Name of the trail to create.", "quilt-data-events"),
+    Input(
+        "trail_name",
+        "string",
+        "Name of the trail to create (the first one; trail n of `trail_shards` is "
+        "`<trail_name>-<n>`).",
+        "quilt-data-events",
+    ),
+    Input(
+        "trail_shards",
+        "map(number)",
+        "Buckets logged by a trail after the first, when they do not fit one trail's limits: "
+        f"bucket name to trail number (2-{domain.MAX_TRAILS}; CloudTrail allows "
+        f"{domain.MAX_TRAILS} trails per region). Trail n is `<trail_name>-<n>`, delivers to the "
+        "same log bucket and logs only these buckets' data events; every other bucket is in "
+        "the first trail, which alone keeps the extra selectors and management events.",
+        {},
+    ),
     Input(
         "create_log_bucket",
         "bool",
@@ -230,7 +246,10 @@ OUTPUTS: tuple[Output, ...] = (
         "Name of the bucket receiving the CloudTrail logs: the Quilt stack's `CloudTrailBucket` "
         "parameter.",
     ),
-    Output("trail_arn", "ARN of the created trail (null unless `trail_mode` is `create`)."),
+    Output(
+        "trail_arn",
+        "ARN of the created (first) trail (null unless `trail_mode` is `create`).",
+    ),
     Output(
         "bucket_policies",
         "Bucket name to the JSON policy the module applies to it (empty in `statement-only` mode).",
@@ -260,13 +279,18 @@ OUTPUTS: tuple[Output, ...] = (
     ),
     Output(
         "event_selectors",
-        "Basic event selectors logging the buckets' data events (empty when the style is "
-        'advanced), shaped for `dynamic "event_selector"` blocks.',
+        "Basic event selectors of the first trail logging the buckets' data events (empty when "
+        'the style is advanced), shaped for `dynamic "event_selector"` blocks.',
     ),
     Output(
         "advanced_event_selectors",
-        "Advanced event selectors logging the buckets' data events (empty when the style is "
-        'basic), shaped for `dynamic "advanced_event_selector"` blocks.',
+        "Advanced event selectors of the first trail logging the buckets' data events (empty "
+        'when the style is basic), shaped for `dynamic "advanced_event_selector"` blocks.',
+    ),
+    Output(
+        "trails",
+        "Every trail logging the buckets (the first, then those of `trail_shards`): its `name`, "
+        "`event_selectors` and `advanced_event_selectors` (empty when `trail_mode` is `none`).",
     ),
     Output(
         "log_bucket_read_policy",

@@ -190,9 +190,10 @@ def cloudtrail_handoff(model: DataAccountSetup) -> dict[str, str]:
     """What the user applies by hand: selectors for an external trail, log-bucket statements."""
     trail = model.cloudtrail
     files: dict[str, str] = {}
-    if trail.mode == "external" and trail.selectors is not None:
-        request = {"TrailName": trail.trail_name, **cloudtrail.api_selectors(trail.selectors)}
-        files["put-event-selectors.json"] = _json_file(request)
+    if trail.mode == "external" and trail.shards:
+        for shard in trail.shards:
+            request = {"TrailName": shard.name, **cloudtrail.api_selectors(shard.selectors)}
+            files[put_event_selectors_file(shard.number)] = _json_file(request)
         files["trail-snippet.tf"] = environment().get_template(CLOUDTRAIL_SNIPPET).render()
     log_bucket = trail.log_bucket_name
     if log_bucket is not None and not trail.creates_log_bucket and trail.mode != "none":
@@ -206,10 +207,18 @@ def cloudtrail_handoff(model: DataAccountSetup) -> dict[str, str]:
             environment()
             .get_template(CLOUDTRAIL_README)
             .render(
-                trail=trail, read_policy="log-bucket-read-policy.json" in files, extra_count=extra
+                trail=trail,
+                read_policy="log-bucket-read-policy.json" in files,
+                extra_count=extra,
+                put_files={s.name: put_event_selectors_file(s.number) for s in trail.shards},
             )
         )
     return {f"{ROOT_DIR}/cloudtrail/{name}": text for name, text in sorted(files.items())}
+
+
+def put_event_selectors_file(number: int) -> str:
+    """The hand-off's `put-event-selectors` input of trail `number` (the first keeps its name)."""
+    return "put-event-selectors.json" if number == 1 else f"put-event-selectors-{number}.json"
 
 
 def _json_file(obj: object) -> str:
@@ -237,6 +246,7 @@ def module_arguments(model: DataAccountSetup) -> str:
         [
             ("trail_mode", trail.mode),
             ("trail_name", trail.trail_name),
+            ("trail_shards", trail.trail_shards),
             ("create_log_bucket", trail.create_log_bucket),
             ("log_bucket_name", trail.log_bucket_name),
             ("selector_style", trail.selector_style),

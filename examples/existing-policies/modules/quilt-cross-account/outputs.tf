@@ -30,7 +30,7 @@ output "cloudtrail_bucket" {
 }
 
 output "trail_arn" {
-  description = "ARN of the created trail (null unless `trail_mode` is `create`)."
+  description = "ARN of the created (first) trail (null unless `trail_mode` is `create`)."
   value       = one(aws_cloudtrail.this[*].arn)
 }
 
@@ -96,31 +96,51 @@ output "selector_style" {
     error_message = "selector_style \"advanced\" cannot keep the extra basic selectors (a trail cannot mix styles); use selector_style \"basic\" or \"auto\", or convert them to advanced selectors."
   }
   precondition {
-    condition     = local.selector_style != "basic" || length(local.basic_event_selectors) <= 5
-    error_message = "${length(local.basic_event_selectors)} event selectors exceed the trail limit of 5; remove extra selectors."
+    condition     = local.selector_style != "basic" || length(local.trail_plans[0].basic) <= 5
+    error_message = "${length(local.trail_plans[0].basic)} event selectors exceed the trail limit of 5; remove extra selectors."
   }
   precondition {
-    condition     = local.selector_style != "basic" || local.basic_value_count <= 250
-    error_message = "${length(local.connected_buckets)} buckets need ${local.basic_value_count} basic data-resource values but a trail allows at most 250; use selector_style = \"advanced\" (or \"auto\"), or split the buckets across trails."
+    condition     = local.selector_style != "basic" || length(local.basic_values_over) == 0
+    error_message = "${try(local.basic_values_over[0].bucket_count, 0)} buckets need ${try(local.basic_values_over[0].basic_values, 0)} basic data-resource values but a trail allows at most 250; use selector_style = \"advanced\" (or \"auto\"), move buckets to another trail, or remove extra selector values."
   }
   precondition {
-    condition     = local.selector_style != "advanced" || length(local.all_advanced_event_selectors) <= 5
-    error_message = "${length(local.all_advanced_event_selectors)} advanced event selectors exceed the trail limit of 5; remove extra selectors."
+    condition     = local.selector_style != "advanced" || length(local.trail_plans[0].advanced) <= 5
+    error_message = "${length(local.trail_plans[0].advanced)} advanced event selectors exceed the trail limit of 5; remove extra selectors."
   }
   precondition {
-    condition     = local.selector_style != "advanced" || local.advanced_value_count <= 500
-    error_message = "${length(local.connected_buckets)} buckets need ${local.advanced_value_count} advanced-selector values but a trail allows at most 500 (this configuration fits at most ${500 - local.advanced_value_count + length(local.connected_buckets)} buckets); split the buckets across trails."
+    condition     = local.selector_style != "advanced" || length(local.advanced_values_over) == 0
+    error_message = "${try(local.advanced_values_over[0].bucket_count, 0)} buckets need ${try(local.advanced_values_over[0].advanced_values, 0)} advanced-selector values but a trail allows at most 500 (this configuration fits at most ${500 - try(local.advanced_values_over[0].advanced_values - local.advanced_values_over[0].bucket_count, 0)} buckets); move buckets to another trail, or remove extra selector values."
   }
 }
 
 output "event_selectors" {
-  description = "Basic event selectors logging the buckets' data events (empty when the style is advanced), shaped for `dynamic \"event_selector\"` blocks."
+  description = "Basic event selectors of the first trail logging the buckets' data events (empty when the style is advanced), shaped for `dynamic \"event_selector\"` blocks."
   value       = local.event_selectors
 }
 
 output "advanced_event_selectors" {
-  description = "Advanced event selectors logging the buckets' data events (empty when the style is basic), shaped for `dynamic \"advanced_event_selector\"` blocks."
+  description = "Advanced event selectors of the first trail logging the buckets' data events (empty when the style is basic), shaped for `dynamic \"advanced_event_selector\"` blocks."
   value       = local.advanced_event_selectors
+}
+
+output "trails" {
+  description = "Every trail logging the buckets (the first, then those of `trail_shards`): its `name`, `event_selectors` and `advanced_event_selectors` (empty when `trail_mode` is `none`)."
+  value = [
+    for t in local.trail_selectors : {
+      name                     = t.name
+      event_selectors          = t.event_selectors
+      advanced_event_selectors = t.advanced_event_selectors
+    } if var.trail_mode != "none"
+  ]
+
+  precondition {
+    condition     = alltrue([for b in keys(var.trail_shards) : contains(var.bucket_names, b)])
+    error_message = "trail_shards may only name buckets listed in bucket_names."
+  }
+  precondition {
+    condition     = alltrue([for t in local.trails : length(t.name) <= 128])
+    error_message = "trail_name is too long for the names of the trails of trail_shards, <trail_name>-<n> (trail names have at most 128 characters)."
+  }
 }
 
 output "log_bucket_read_policy" {

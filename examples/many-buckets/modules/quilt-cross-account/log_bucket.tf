@@ -8,10 +8,12 @@ locals {
   create_log_bucket = var.trail_mode == "create" && var.create_log_bucket
   log_bucket_arn    = "arn:${var.partition}:s3:::${coalesce(var.log_bucket_name, "-")}"
   # Any region: a module cannot read the provider's region portably across provider 5.x (`name`)
-  # and 6.x (`region`); the account and the trail name pin the trail.
+  # and 6.x (`region`); the account and the trail names pin the trails.
   # The data account: read when the log bucket is created or a topic policy names it.
-  account_id        = join("", data.aws_caller_identity.current[*].account_id)
-  trail_arn_pattern = "arn:${var.partition}:cloudtrail:*:${local.account_id}:trail/${var.trail_name}"
+  account_id         = join("", data.aws_caller_identity.current[*].account_id)
+  trail_arn_patterns = [for t in local.trails : "arn:${var.partition}:cloudtrail:*:${local.account_id}:trail/${t.name}"]
+  # One trail: a plain string, as before sharding (the policy of existing trees is unchanged).
+  trail_arn_pattern = length(local.trail_arn_patterns) == 1 ? jsonencode(local.trail_arn_patterns[0]) : jsonencode(local.trail_arn_patterns)
   log_bucket_read_statements = [
     {
       Sid       = "QuiltListCloudTrailLogs"
@@ -90,7 +92,7 @@ locals {
         Principal = { Service = "cloudtrail.amazonaws.com" }
         Action    = "s3:GetBucketAcl"
         Resource  = local.log_bucket_arn
-        Condition = { ArnLike = { "aws:SourceArn" = local.trail_arn_pattern } }
+        Condition = { ArnLike = { "aws:SourceArn" = jsondecode(local.trail_arn_pattern) } }
       },
       {
         Sid       = "AWSCloudTrailWrite"
@@ -99,7 +101,7 @@ locals {
         Action    = "s3:PutObject"
         Resource  = "${local.log_bucket_arn}/AWSLogs/${local.account_id}/*"
         Condition = {
-          ArnLike      = { "aws:SourceArn" = local.trail_arn_pattern }
+          ArnLike      = { "aws:SourceArn" = jsondecode(local.trail_arn_pattern) }
           StringEquals = { "s3:x-amz-acl" = "bucket-owner-full-control" }
         }
       },
