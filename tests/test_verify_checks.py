@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from quilt_cross_account import config, domain, policy
+from quilt_cross_account import cloudtrail, config, domain, policy
 from quilt_cross_account.verify import checks, expectations, live, statements
 from quilt_cross_account.verify.live import Absent, LiveState, NotReadable
 
@@ -439,3 +439,39 @@ def test_topic_statements_the_apply_replaces_and_a_deny_of_publishing(tmp_path):
     # That unconditional Deny also stops S3 publishing (and nothing else).
     [(check_id, _)] = failed(checks.after_apply(expected, state))
     assert check_id == "topic.s3-publish"
+
+
+def test_sharded_trails_are_each_checked_for_their_own_buckets(tmp_path):
+    names = [f"shard-bucket-{i:03d}" for i in range(499)]
+    text = (
+        f'control_account_ids = ["{CONTROL}"]\nbuckets = {json.dumps(names)}\n'
+        f'[cloudtrail]\nlog_bucket_name = "{LOG}"\n'
+    )
+    model = config.load(write_config(tmp_path, text))
+    assert [len(s.buckets) for s in model.cloudtrail.shards] == [498, 1]
+    state = healthy(model)
+    for shard in model.cloudtrail.shards:
+        state.reads[("trail", shard.name)] = {
+            "S3BucketName": LOG,
+            "IsMultiRegionTrail": True,
+            "LogFileValidationEnabled": True,
+        }
+        state.reads[("trail-status", shard.name)] = {"IsLogging": True}
+        state.reads[("selectors", shard.name)] = cloudtrail.api_selectors(shard.selectors)
+    state.reads[("log-bucket-policy", LOG)] = policy.log_bucket_policy(
+        "aws", [CONTROL], LOG, ACCOUNT, model.cloudtrail.trail_name
+    )
+    expected = expectations.expect(model)
+    assert [t.name for t in expected.trails] == ["quilt-data-events", "quilt-data-events-2"]
+    assert failed(checks.after_apply(expected, state)) == []
+    # The second trail logs only its own bucket: the first trail's selectors do not cover it.
+    state.reads[("selectors", "quilt-data-events-2")] = cloudtrail.api_selectors(
+        model.cloudtrail.shards[0].selectors
+    )
+    [(check_id, detail)] = failed(checks.after_apply(expected, state))
+    assert check_id == "trail.selectors" and detail.endswith("shard-bucket-498")
+    state.reads[("trail", "quilt-data-events-2")] = Absent("TrailNotFoundException")
+    found = checks.after_apply(expected, state)
+    assert [(c.id, c.subject) for c in found if c.status == "fail"] == [
+        ("trail.exists", "trail quilt-data-events-2")
+    ]

@@ -111,16 +111,19 @@ def expect(model: DataAccountSetup) -> Expectations:
     trails: tuple[TrailExpectation, ...] = ()
     log_bucket = None
     if trail.mode != "none":
-        trails = (
+        # One expectation per trail the buckets are sharded over, each with its own buckets.
+        shards = [(s.name, s.buckets) for s in trail.shards] or [(trail.trail_name, connected)]
+        trails = tuple(
             TrailExpectation(
-                name=trail.trail_name,
+                name=name,
                 ours=trail.mode == "create",
-                buckets=connected,
+                buckets=names,
                 read_write_type=trail.read_write_type,
                 is_multi_region_trail=trail.is_multi_region_trail,
                 enable_log_file_validation=trail.enable_log_file_validation,
                 log_bucket_name=trail.log_bucket_name,
-            ),
+            )
+            for name, names in shards
         )
         log_bucket = LogBucketExpectation(trail.log_bucket_name, trail.creates_log_bucket)
     elif trail.log_bucket_name is not None:
