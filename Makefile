@@ -106,11 +106,16 @@ clean:
 # .checkov/stack.yaml holds the same skips. Fails on any failed check.
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov --skip-download --compact --quiet
+# checkov reports a file its HCL parser cannot read as a "parsing error", scans nothing in it and
+# still passes: `make checkov` also requires every scanned file to parse with checkov's parser.
+export CHECKOV_PARSES := import hcl2, pathlib, sys; \
+	[hcl2.loads(p.read_text()) for d in sys.argv[1:] for p in sorted(pathlib.Path(d).rglob("*.tf"))]
 
 .PHONY: checkov
 checkov: $(CHECKOV_VENV)/.installed $(VENV)/.dev
 	$(BIN)/python main.py
 	$(CHECKOV) --framework terraform -d modules/quilt-cross-account -d examples/quilt-cross-account
+	$(CHECKOV_VENV)/bin/python -c "$$CHECKOV_PARSES" modules/quilt-cross-account examples/quilt-cross-account
 	$(CHECKOV) --config-file .checkov/stack.yaml -d cdktf.out/stacks
 
 $(CHECKOV_VENV)/.installed: .checkov/requirements.txt

@@ -38,11 +38,11 @@ locals {
   foreign_quilt_sid_statements = {
     for b, doc in local.existing_policies : b => [
       for s in flatten([doc.Statement]) : s if try(s.Sid, null) == "QuiltCrossAccountAccess" && !(
-        try(s.Effect, null) == "Allow"
-        && !anytrue([for k in ["Condition", "NotPrincipal", "NotAction", "NotResource"] : contains(keys(s), k)])
-        && try(keys(s.Principal) == ["AWS"], false)
-        && try(alltrue([for p in flatten([s.Principal.AWS]) : can(regex("^(arn:aws(-us-gov|-cn)?:iam::[0-9]{12}:root|[0-9]{12})$", p))]), false)
-        && try(alltrue([for a in flatten([s.Action]) : startswith(a, "s3:")]), false)
+        try(s.Effect, null) == "Allow" &&
+        !anytrue([for k in ["Condition", "NotPrincipal", "NotAction", "NotResource"] : contains(keys(s), k)]) &&
+        try(keys(s.Principal) == ["AWS"], false) &&
+        try(alltrue([for p in flatten([s.Principal.AWS]) : can(regex("^(arn:aws(-us-gov|-cn)?:iam::[0-9]{12}:root|[0-9]{12})$", p))]), false) &&
+        try(alltrue([for a in flatten([s.Action]) : startswith(a, "s3:")]), false)
       )
     ]
   }
