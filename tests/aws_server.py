@@ -28,18 +28,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(home: Path) -> Iterator[dict[str, str]]:
-    """A moto server with IAM enforced; yields the environment of an admin in the data account."""
+def moto_process(enforce_iam: bool) -> Iterator[str]:
+    """A moto server on a free port of 127.0.0.1, ready; yields its URL. With `enforce_iam`,
+    the first three requests (creating an admin) are unauthenticated and every later one is
+    checked; without, any credentials may act (and assume roles of other accounts)."""
     port = _free_port()
-    # The first three requests (creating the admin) are unauthenticated; every later one is checked.
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3") if enforce_iam else None
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
             try:
@@ -47,6 +47,16 @@ def server(home: Path) -> Iterator[dict[str, str]]:
                 break
             except OSError:
                 time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def server(home: Path) -> Iterator[dict[str, str]]:
+    """A moto server with IAM enforced; yields the environment of an admin in the data account."""
+    with moto_process(enforce_iam=True) as url:
         import boto3  # here, not at the top: collecting the suite must not load boto3
 
         bootstrap = boto3.client(
@@ -70,9 +80,6 @@ def server(home: Path) -> Iterator[dict[str, str]]:
             "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def client(env: dict[str, str], service: str):

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from quilt_cross_account.errors import ConfigError
 from quilt_cross_account.model import Fleet
 from quilt_cross_account.terraform import render
 
-from tests.aws_server import _free_port
+from tests.aws_server import moto_process
 from tests.cdktf_fixtures import synthesized_fleet, terraform_config
 from tests.standin.harness import Terraform, TerraformError
 from tests.test_main_app import run_main
@@ -375,17 +373,10 @@ OTHER = "444455556666"
 
 @pytest.fixture(scope="module")
 def two_accounts(tmp_path_factory) -> Iterator[dict[str, str]]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port)
+    # IAM not enforced: the profile's credentials must be able to assume the other account's role.
+    with moto_process(enforce_iam=False) as url:
         import boto3
 
-        url = f"http://127.0.0.1:{port}"
         home = tmp_path_factory.mktemp("aws-home")
         (home / "config").write_text("[profile first]\nregion = us-east-1\n")
         (home / "credentials").write_text(
@@ -413,9 +404,6 @@ def two_accounts(tmp_path_factory) -> Iterator[dict[str, str]]:
         other.create_bucket(Bucket="other-data")
         other.put_bucket_policy(Bucket="other-data", Policy=json.dumps(_owner("other-data", OTHER)))
         yield env
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 DEFAULT = "123456789012"  # moto's account for plain credentials
@@ -451,15 +439,6 @@ def _owner(bucket: str, account: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
 
 
 def _import(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[str]:
